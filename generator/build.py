@@ -1,0 +1,28 @@
+"""`press build`: check, render the blog, write feeds, then publish atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.build_options import BuildOptions
+from generator.content import load_content
+from generator.publish import staged_directory
+from generator.site import render_site
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    site_dir: Path
+    published: int
+    pages: int
+
+
+def build_all(root: Path, options: BuildOptions, out_dir: Path | None = None) -> BuildReport:
+    site, articles = load_content(root)  # raises ContentError before anything is written
+    target = out_dir or root / "site"
+    with staged_directory(target) as staging:
+        render_site(root, staging, options)
+    published = sum(a.is_published(options.now) for a in articles)
+    pages = sum(1 for _ in target.rglob("index.html"))
+    return BuildReport(target, published, pages)

@@ -1,0 +1,108 @@
+"""The `press` command line. Each command is a thin shell over one module."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from generator.clock import current_time
+from generator.config import load_site
+from generator.content import read_content
+from generator.problems import ContentError, errors_of, report_lines
+
+
+def _root() -> Path:
+    return Path.cwd()
+
+
+def reports_problems(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn ContentError into one line per problem and exit 1: no traceback for editors."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ContentError as exc:
+            for line in report_lines(exc.problems, strict=True):
+                click.echo(line, err=True)
+            click.echo(f"{len(exc.problems)} problem(s) found", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="leadership-press")
+def main() -> None:
+    """Leadership Press: build the blog, its feeds and the Saturday digest."""
+
+
+@main.command()
+@click.option("--strict", is_flag=True, help="Treat warnings (unknown keys, no excerpt) as errors.")
+def check(strict: bool) -> None:
+    """Validate all content and configuration; one line per problem."""
+    config, articles, problems = read_content(_root())
+    for line in report_lines(problems, strict):
+        click.echo(line, err=True)
+    errors = errors_of(problems, strict)
+    if errors or config is None:
+        click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{len(articles)} article(s) checked, {len(problems)} warning(s)")
+
+
+@main.command()
+@click.argument("title")
+@click.option("--author", help="Author id from site_config/authors.yml (default: the first).")
+@click.option("--category", help="Category for the article.")
+@reports_problems
+def new(title: str, author: str | None, category: str | None) -> None:
+    """Write a new draft article with valid front matter."""
+    from generator.new_post import ArticleExists, write_new_article
+
+    config = load_site(_root())
+    author = author or next(iter(config.authors))
+    if author not in config.authors:
+        raise click.BadParameter(f"unknown author '{author}'", param_hint="--author")
+    if category and config.categories and category not in config.categories:
+        choices = ", ".join(config.categories)
+        raise click.BadParameter(f"'{category}' is not one of {choices}", param_hint="--category")
+    try:
+        path = write_new_article(config, title, author, category, current_time())
+    except ArticleExists as exc:
+        raise click.ClickException(f"{exc} already exists; choose another title") from exc
+    click.echo(f"created {path.relative_to(config.root)} (draft: set 'draft: false' to publish)")
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Output directory (default: site/).")
+@reports_problems
+def build(out: Path | None) -> None:
+    """Check content, then build the blog and feeds into site/ (replaced only on success)."""
+    from generator.build import build_all
+    from generator.build_options import BuildOptions
+    from generator.site import RenderError
+
+    try:
+        report = build_all(_root(), BuildOptions(now=current_time()), out)
+    except RenderError as exc:
+        raise click.ClickException(f"build failed, previous site kept: {exc}") from exc
+    click.echo(f"built {report.site_dir}: {report.published} article(s), {report.pages} page(s)")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--drafts/--no-drafts", default=True, show_default=True, help="Show drafts, marked.")
+@reports_problems
+def serve(host: str, port: int, drafts: bool) -> None:
+    """Live preview on 127.0.0.1 that reloads when you save."""
+    from generator.build_options import BuildOptions
+    from generator.site import serve_site
+
+    serve_site(_root(), BuildOptions(now=current_time(), include_drafts=drafts), host, port)
