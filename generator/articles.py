@@ -18,7 +18,7 @@ from generator.source import Source, read_text, split_front_matter
 
 KNOWN_KEYS = {
     "title", "date", "authors", "categories", "tags", "description", "slug", "draft",
-    "updated", "image", "image_alt", "call_to_action", "pin", "links", "readtime",
+    "updated", "image", "image_alt", "call_to_action", "pin", "links", "readtime", "id",
 }  # fmt: skip
 DESCRIPTION_LIMIT = 300
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -45,6 +45,7 @@ class Article:
     read_time: int
     path: str  # site-relative, e.g. "posts/say-the-hard-thing/"
     url: str  # absolute
+    uid: str  # stable identity for feed guids: `id:` or the file name, never title or slug
 
     @property
     def modified(self) -> datetime:
@@ -131,6 +132,7 @@ class _ArticleBuilder:
             image=image, image_alt=image_alt, cta=cta,
             read_time=read_time_minutes(html, html.count("<img")),
             path=article_path(slug), url=self.config.absolute(article_path(slug)),
+            uid=self._uid(),
         )  # fmt: skip
 
     def _unknown_keys(self) -> None:
@@ -246,6 +248,14 @@ class _ArticleBuilder:
             self.fail("image", "image_alt: is required when an image is set", hint)
             return image, None
         return image, alt.strip()
+
+    def _uid(self) -> str:
+        raw = self.value("id")
+        if raw is None:
+            return self.path.stem
+        if not isinstance(raw, str) or not SLUG.match(raw):
+            self.fail("id", f"id: '{raw}' must be lowercase letters, digits and hyphens")
+        return str(raw)
 
     def _flag(self, key: str) -> bool:
         raw = self.value(key)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from generator.build_options import BuildOptions
 from generator.content import load_content
+from generator.feeds import build_feeds
+from generator.outputs import write_outputs
 from generator.publish import staged_directory
 from generator.site import render_site
 
@@ -23,6 +25,7 @@ def build_all(root: Path, options: BuildOptions, out_dir: Path | None = None) ->
     target = out_dir or root / "site"
     with staged_directory(target) as staging:
         render_site(root, staging, options)
+        write_outputs(staging, build_feeds(site, articles, options.now))
     published = sum(a.is_published(options.now) for a in articles)
     pages = sum(1 for _ in target.rglob("index.html"))
     return BuildReport(target, published, pages)

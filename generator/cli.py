@@ -86,11 +86,12 @@ def build(out: Path | None) -> None:
     """Check content, then build the blog and feeds into site/ (replaced only on success)."""
     from generator.build import build_all
     from generator.build_options import BuildOptions
+    from generator.outputs import OutputCollision
     from generator.site import RenderError
 
     try:
         report = build_all(_root(), BuildOptions(now=current_time()), out)
-    except RenderError as exc:
+    except (RenderError, OutputCollision) as exc:
         raise click.ClickException(f"build failed, previous site kept: {exc}") from exc
     click.echo(f"built {report.site_dir}: {report.published} article(s), {report.pages} page(s)")
 

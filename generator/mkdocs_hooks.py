@@ -20,6 +20,7 @@ from generator.articles import Article, slugify
 from generator.build_options import build_options
 from generator.config import SiteConfig
 from generator.content import load_content
+from generator.html_fixes import fix_page_html
 from generator.post_staging import normalized_post
 from generator.problems import ContentError, display_path
 from generator.seo import page_meta
@@ -130,3 +131,11 @@ def on_shutdown() -> None:
         for path in stage.glob("*.md"):
             path.unlink()
         stage.rmdir()
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    return fix_page_html(output)
+
+
+def on_post_template(output_content: str, template_name: str, config: MkDocsConfig) -> str:
+    return fix_page_html(output_content) if template_name.endswith(".html") else output_content
