@@ -171,7 +171,9 @@ class _ArticleBuilder:
         raw = self.value("authors")
         known = self.config.authors
         if raw is None:
-            self.fail(None, "authors: is required", f"add e.g. 'authors: [{next(iter(known), 'id')}]'")
+            self.fail(
+                None, "authors: is required", f"add e.g. 'authors: [{next(iter(known), 'id')}]'"
+            )
             return ()
         if not isinstance(raw, list) or not raw or not all(isinstance(a, str) for a in raw):
             self.fail("authors", "authors: must be a list of author ids", "e.g. [amara]")
@@ -207,7 +209,10 @@ class _ArticleBuilder:
             return "", ""
         if MORE not in body:
             hint = f"add '{MORE}' after the opening paragraph"
-            self.fail(None, "no excerpt separator", hint, warning=True)
+            line = self.src.body_line + len(self.src.body) - len(self.src.body.lstrip("\n"))
+            self.problems.append(
+                Problem(self.src.path, line, 1, "no excerpt separator", hint, warning=True)
+            )
             return body.split("\n\n", 1)[0], body
         return body.split(MORE, 1)[0].strip(), body
 
@@ -230,7 +235,9 @@ class _ArticleBuilder:
             return ""
         text = " ".join(raw.split())
         if len(text) > DESCRIPTION_LIMIT:
-            msg = f"description: is {len(text)} characters long, at most {DESCRIPTION_LIMIT} allowed"
+            msg = (
+                f"description: is {len(text)} characters long, at most {DESCRIPTION_LIMIT} allowed"
+            )
             self.fail("description", msg, "shorten the summary")
         return text
 
@@ -273,7 +280,7 @@ class _ArticleBuilder:
             return default
         allowed = {"title", "text", "link_text", "url"}
         if not isinstance(raw, dict) or not set(raw) <= allowed:
-            hint = f"a mapping of {', '.join(sorted(allowed))}"
+            hint = f"keys: {', '.join(sorted(allowed))}"
             self.fail("call_to_action", "call_to_action: must be a mapping", hint)
             return default
         merged = {k: str(raw.get(k, getattr(default, k))) for k in sorted(allowed)}

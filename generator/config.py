@@ -260,7 +260,9 @@ def _author(
         return None
     extra = sorted(set(data) - AUTHOR_KEYS)
     if extra:
-        fail(f"unknown key '{extra[0]}' (Material's schema allows {', '.join(sorted(AUTHOR_KEYS))})")
+        fail(
+            f"unknown key '{extra[0]}' (Material's schema allows {', '.join(sorted(AUTHOR_KEYS))})"
+        )
     missing = [k for k in ("name", "description", "avatar") if not isinstance(data.get(k), str)]
     if missing:
         fail(f"'{missing[0]}' is required and must be text")

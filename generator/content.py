@@ -42,16 +42,23 @@ def load_content(root: Path, strict: bool = False) -> tuple[SiteConfig, list[Art
 
 
 def duplicate_urls(articles: list[Article], config: SiteConfig) -> list[Problem]:
+    """The older article keeps its URL; each newer one claiming it gets the error."""
     seen: dict[str, Article] = {}
     problems = []
-    for article in sorted(articles, key=lambda a: a.source):
+    for article in sorted(articles, key=lambda a: (a.published, a.source)):
         first = seen.setdefault(article.path, article)
         if first is not article:
             where = display_path(first.source, config.root)
             msg = f"slug '{article.slug}' gives URL /{article.path} already used by {where}"
-            problems.append(Problem(display_path(article.source, config.root), 2, 1, msg,
+            line = _key_line(article.source, "slug") or _key_line(article.source, "title")
+            problems.append(Problem(display_path(article.source, config.root), line, 1, msg,
                                     "set a different 'slug:' in the front matter"))  # fmt: skip
     return problems
+
+
+def _key_line(path: Path, key: str) -> int:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return next((n for n, text in enumerate(lines, 1) if text.startswith(f"{key}:")), 0)
 
 
 def broken_links(articles: list[Article], config: SiteConfig) -> list[Problem]:

@@ -46,7 +46,7 @@ def _real_datetime(text: str, tz: ZoneInfo) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise DateError(f"'{text}' is not a real date ({exc})", "check the day and month") from exc
+        raise DateError(f"'{text}' is not a real date ({exc})", "check the date and time") from exc
     if value.tzinfo is None:
         return value.replace(tzinfo=tz)
     return value.astimezone(tz)

@@ -59,7 +59,9 @@ def _item(site: SiteConfig, article: Article, urls: dict[str, str]) -> FeedItem:
     return FeedItem(article, article_guid(site, article), html, enclosure)
 
 
-def _generator(site: SiteConfig, items: list[FeedItem], self_path: str, title: str) -> FeedGenerator:
+def _generator(
+    site: SiteConfig, items: list[FeedItem], self_path: str, title: str
+) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(site.url)

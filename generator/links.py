@@ -13,7 +13,9 @@ _ATTR = re.compile(r'\b(href|src)="([^"]*)"')
 _ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", re.I)
 
 
-def absolute_html(html: str, article: Article, site: SiteConfig, by_source: Mapping[str, str]) -> str:
+def absolute_html(
+    html: str, article: Article, site: SiteConfig, by_source: Mapping[str, str]
+) -> str:
     """`by_source` maps a post's path under content/ (e.g. posts/x.md) to its absolute URL."""
     base = posixpath.dirname(article.source.relative_to(site.content_dir).as_posix())
     resolve = _resolver(base, site, by_source, article.url)

@@ -110,7 +110,9 @@ def _last_modified(page: Page) -> Any:
     if article is not None:
         return article.modified
     listed = getattr(page, "posts", None) or []
-    dates = [state.articles[p.file.src_uri].modified for p in listed if p.file.src_uri in state.articles]
+    dates = [
+        state.articles[p.file.src_uri].modified for p in listed if p.file.src_uri in state.articles
+    ]
     newest = [a.modified for a in state.visible[:1]]
     return max(dates or newest or [build_options().now])
 

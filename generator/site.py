@@ -34,6 +34,8 @@ def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool =
         raise RenderError(str(exc)) from exc
     except SystemExit as exc:  # MkDocs' Abort on warnings under --strict
         raise RenderError(f"mkdocs build aborted ({exc})") from exc
+    except Exception as exc:  # template errors and the like surface from deep inside MkDocs
+        raise RenderError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         set_build_options(None)
 

@@ -118,7 +118,9 @@ def _fields_of(
             problems.append(_problem_at(path, k, msg, "keep one of them", offset))
             continue
         value = loader.construct_object(value_node, deep=True)
-        fields[key] = Field(value, v.line + 1 + offset, v.column + 1, k.line + 1 + offset, k.column + 1)
+        fields[key] = Field(
+            value, v.line + 1 + offset, v.column + 1, k.line + 1 + offset, k.column + 1
+        )
     return fields, problems
 
 

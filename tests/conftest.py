@@ -1,0 +1,86 @@
+"""Shared fixtures: scratch copies of the project and a fixed clock."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# A Monday afternoon: the example content's future-dated article and draft stay hidden.
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+GOOD_ARTICLE = """---
+title: Good article
+date: 2026-10-01
+authors: [amara]
+categories: [Teams]
+description: A valid article that every scratch project starts with.
+---
+
+Opening paragraph.
+
+<!-- more -->
+
+## Section
+
+Body text.
+"""
+
+
+def make_project(dest: Path, posts: dict[str, str] | None = None, examples: bool = False) -> Path:
+    """A scratch project: the repository's config, theme and assets, and the given posts."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "mkdocs.yml", dest / "mkdocs.yml")
+    shutil.copytree(REPO / "site_config", dest / "site_config")
+    shutil.copytree(REPO / "templates", dest / "templates")
+    (dest / "generator").mkdir()
+    shutil.copy(REPO / "generator" / "mkdocs_hooks.py", dest / "generator" / "mkdocs_hooks.py")
+    content = dest / "content"
+    shutil.copytree(REPO / "content", content, ignore=shutil.ignore_patterns("posts"))
+    (content / "posts").mkdir()
+    if examples:
+        shutil.copytree(REPO / "content" / "posts", content / "posts", dirs_exist_ok=True)
+    for name, text in (posts or {}).items():
+        (content / "posts" / name).write_text(text, encoding="utf-8")
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "project", {"2026-10-01-good-article.md": GOOD_ARTICLE})
+
+
+@pytest.fixture
+def example_project(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "example", examples=True)
+
+
+@pytest.fixture(scope="session")
+def built_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example content built once, at the fixed clock, for read-only structural tests."""
+    from generator.build import build_all
+    from generator.build_options import BuildOptions
+
+    root = make_project(tmp_path_factory.mktemp("built") / "example", examples=True)
+    build_all(root, BuildOptions(now=NOW))
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from browser import chromium
+
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def site_url(built_example: Path):
+    from browser import serve_directory
+
+    with serve_directory(built_example) as url:
+        yield url

@@ -1,0 +1,17 @@
+"""Golden files for bytes we own. Set PRESS_UPDATE_GOLDEN=1 to rewrite them, then review the diff."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def assert_golden(name: str, data: bytes) -> None:
+    path = GOLDEN / name
+    if os.environ.get("PRESS_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    assert path.is_file(), f"no golden file {path}; run with PRESS_UPDATE_GOLDEN=1"
+    assert data == path.read_bytes(), f"{name} differs from its golden file"
