@@ -1,0 +1,124 @@
+"""The digest as an email: built once as a byte template, personalised per subscriber by
+joining precomputed segments, so the cost per recipient is a signature and a join.
+
+Bodies are quoted-printable. Each placeholder is cut out of the text before encoding and the
+encoded pieces are joined with soft line breaks (`=` CRLF), which decode to nothing; so a
+substituted URL never breaks the 76-column rule and never needs the whole body re-encoded.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from urllib.parse import quote
+
+from generator.config import SiteConfig
+from generator.digest_render import UNSUBSCRIBE_PLACEHOLDER, RenderedDigest
+from generator.schedule import send_moment
+from generator.tokens import Signer
+
+CRLF = b"\r\n"
+SOFT_BREAK = b"=\r\n"
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    issue: str
+    segments: tuple[bytes | str, ...]  # str items name a per-recipient value
+
+    def personalise(self, values: Mapping[str, bytes]) -> bytes:
+        return b"".join(values[s] if isinstance(s, str) else s for s in self.segments)
+
+
+def build_message_template(site: SiteConfig, digest: RenderedDigest) -> MessageTemplate:
+    boundary = "=_press_" + hashlib.sha256(digest.html.encode()).hexdigest()[:24]
+    parts: list[bytes | str] = [_static_headers(site, digest, boundary)]
+    parts += [b"To: ", "to", CRLF, b"Message-ID: <", "message_id", b">", CRLF]
+    parts += [b"List-Unsubscribe: <", "unsubscribe_url", b">,", CRLF, b" <", "mailto", b">", CRLF]
+    parts += [CRLF]
+    for subtype, body in (("plain", digest.text), ("html", digest.html)):
+        parts += [f"--{boundary}\r\n".encode()]
+        parts += [f'Content-Type: text/{subtype}; charset="utf-8"\r\n'.encode()]
+        parts += [b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"]
+        parts += _body_segments(body)
+        parts += [CRLF]
+    parts += [f"--{boundary}--\r\n".encode()]
+    return MessageTemplate(digest.issue.isoformat(), tuple(_merge(parts)))
+
+
+def _static_headers(site: SiteConfig, digest: RenderedDigest, boundary: str) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    local, _, domain = site.email.from_address.partition("@")
+    msg["From"] = Address(site.email.from_name, local, domain)
+    msg["Reply-To"] = site.email.reply_to
+    msg["Subject"] = digest.subject  # EmailMessage refuses CR/LF: no header injection
+    msg["Date"] = format_datetime(send_moment(site, digest.issue))
+    msg["List-Id"] = f"{site.name} <digest.{site.domain}>"
+    msg["List-Archive"] = f"<{site.absolute('newsletter/')}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["MIME-Version"] = "1.0"
+    msg["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+    return msg.as_bytes().split(CRLF + CRLF, 1)[0] + CRLF
+
+
+def _body_segments(text: str) -> list[bytes | str]:
+    pieces = text.split(UNSUBSCRIBE_PLACEHOLDER)
+    out: list[bytes | str] = []
+    for index, piece in enumerate(pieces):
+        encoded = qp_encode(piece)
+        out.append(encoded)
+        if index < len(pieces) - 1:
+            if encoded and not encoded.endswith(CRLF):
+                out.append(SOFT_BREAK)
+            out += ["unsubscribe_qp", SOFT_BREAK]
+    return out
+
+
+def qp_encode(text: str) -> bytes:
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    # b2a_qp soft-breaks with a bare LF unless the input had CRLF; mail wants CRLF everywhere.
+    return encoded.replace(b"\r\n", b"\n").replace(b"\n", CRLF)
+
+
+def _merge(parts: list[bytes | str]) -> list[bytes | str]:
+    merged: list[bytes | str] = []
+    for part in parts:
+        if isinstance(part, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return merged
+
+
+def message_id(site: SiteConfig, issue: str, address: str) -> str:
+    digest = hashlib.sha256(f"{issue}|{address.lower()}".encode()).hexdigest()[:24]
+    return f"digest.{issue}.{digest}@{site.domain}"
+
+
+def recipient_values(
+    site: SiteConfig, signer: Signer, issue: str, address: str
+) -> dict[str, bytes]:
+    if any(c in address for c in "\r\n<>") or not address.isascii():
+        raise ValueError(f"address {address!r} cannot be written into a header")
+    token = signer.sign("unsubscribe", address)
+    url = site.email.unsubscribe_url + token
+    mailto = f"mailto:{site.email.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}"
+    return {
+        "to": address.encode("ascii"),
+        "message_id": message_id(site, issue, address).encode("ascii"),
+        "unsubscribe_url": url.encode("ascii"),
+        "mailto": mailto.encode("ascii"),
+        "unsubscribe_qp": qp_encode(url),
+    }
+
+
+def personalised_message(
+    site: SiteConfig, template: MessageTemplate, signer: Signer, address: str
+) -> bytes:
+    return template.personalise(recipient_values(site, signer, template.issue, address))

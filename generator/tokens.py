@@ -1,0 +1,69 @@
+"""Signed tokens for unsubscribe and confirmation links (HMAC-SHA256, constant-time checks).
+
+The key comes from the environment (PRESS_SIGNING_KEY), never from a file in the repository.
+A token is `base64url(purpose|subject|expiry).base64url(mac)`; the purpose is part of what is
+signed, so an unsubscribe token can never be replayed as a confirmation token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+KEY_VARIABLE = "PRESS_SIGNING_KEY"
+# Only for previews: messages signed with it are never sent (press send requires the real key).
+PREVIEW_KEY = b"preview-key-not-secret"
+
+
+class TokenError(ValueError):
+    """Forged, tampered, expired or malformed."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    key: bytes
+
+    @classmethod
+    def from_environment(cls, allow_preview: bool = False) -> Signer:
+        value = os.environ.get(KEY_VARIABLE, "")
+        if len(value) >= 16:
+            return cls(value.encode("utf-8"))
+        if allow_preview:
+            return cls(PREVIEW_KEY)
+        raise TokenError(f"set {KEY_VARIABLE} to a random secret of at least 16 characters")
+
+    def sign(self, purpose: str, subject: str, expires: int = 0) -> str:
+        payload = f"{purpose}|{subject}|{expires}".encode()
+        mac = hmac.new(self.key, payload, hashlib.sha256).digest()[:20]
+        return f"{_b64(payload)}.{_b64(mac)}"
+
+    def verify(self, purpose: str, token: str, now: int = 0) -> str:
+        """The subject signed into `token`; raises TokenError unless it is genuine and current."""
+        try:
+            encoded, _, given = token.partition(".")
+            payload, mac = _unb64(encoded), _unb64(given)
+        except ValueError as exc:
+            raise TokenError("malformed token") from exc
+        expected = hmac.new(self.key, payload, hashlib.sha256).digest()[:20]
+        if not hmac.compare_digest(mac, expected):
+            raise TokenError("invalid token")
+        kind, _, rest = payload.decode("utf-8").partition("|")
+        subject, _, expires = rest.rpartition("|")
+        if kind != purpose:
+            raise TokenError("token is for another purpose")
+        if int(expires) and now > int(expires):
+            raise TokenError("token has expired")
+        return subject
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not text:
+        raise ValueError("empty")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
