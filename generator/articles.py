@@ -17,9 +17,23 @@ from generator.problems import Problem, display_path
 from generator.source import Source, read_text, split_front_matter
 
 KNOWN_KEYS = {
-    "title", "date", "authors", "categories", "tags", "description", "slug", "draft",
-    "updated", "image", "image_alt", "call_to_action", "pin", "links", "readtime", "id",
-}  # fmt: skip
+    "title",
+    "date",
+    "authors",
+    "categories",
+    "tags",
+    "description",
+    "slug",
+    "draft",
+    "updated",
+    "image",
+    "image_alt",
+    "call_to_action",
+    "pin",
+    "links",
+    "readtime",
+    "id",
+}
 DESCRIPTION_LIMIT = 300
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -126,14 +140,27 @@ class _ArticleBuilder:
         assert published is not None
         html = render_markdown(body_md.replace(MORE, ""))
         return Article(
-            source=self.path, slug=slug, title=title, published=published, date_only=date_only,
-            updated=updated, authors=authors, categories=categories, tags=self._names("tags"),
-            draft=draft, description=description, excerpt_md=excerpt_md, body_md=body_md,
-            image=image, image_alt=image_alt, cta=cta,
+            source=self.path,
+            slug=slug,
+            title=title,
+            published=published,
+            date_only=date_only,
+            updated=updated,
+            authors=authors,
+            categories=categories,
+            tags=self._names("tags"),
+            draft=draft,
+            description=description,
+            excerpt_md=excerpt_md,
+            body_md=body_md,
+            image=image,
+            image_alt=image_alt,
+            cta=cta,
             read_time=read_time_minutes(html, html.count("<img")),
-            path=article_path(slug), url=self.config.absolute(article_path(slug)),
+            path=article_path(slug),
+            url=self.config.absolute(article_path(slug)),
             uid=self._uid(),
-        )  # fmt: skip
+        )
 
     def _unknown_keys(self) -> None:
         for key in sorted(set(self.src.fields) - KNOWN_KEYS):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,10 @@ def digest(issue: datetime | None, out: Path | None) -> None:
         raise click.BadParameter(str(exc), param_hint="--date") from exc
     window = prepared.window
     if prepared.rendered is None:
-        click.echo(f"No digest for {day}: nothing was published between "
-                   f"{window.start:%d/%m/%Y %H:%M} and {window.end:%d/%m/%Y %H:%M %Z}.")  # fmt: skip
+        click.echo(
+            f"No digest for {day}: nothing was published between "
+            f"{window.start:%d/%m/%Y %H:%M} and {window.end:%d/%m/%Y %H:%M %Z}."
+        )
         return
     target = out or site.root / "dist" / "digest" / day.isoformat()
     sizes = write_preview(site, prepared, target, Signer.from_environment(allow_preview=True))

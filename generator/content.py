@@ -51,8 +51,15 @@ def duplicate_urls(articles: list[Article], config: SiteConfig) -> list[Problem]
             where = display_path(first.source, config.root)
             msg = f"slug '{article.slug}' gives URL /{article.path} already used by {where}"
             line = _key_line(article.source, "slug") or _key_line(article.source, "title")
-            problems.append(Problem(display_path(article.source, config.root), line, 1, msg,
-                                    "set a different 'slug:' in the front matter"))  # fmt: skip
+            problems.append(
+                Problem(
+                    display_path(article.source, config.root),
+                    line,
+                    1,
+                    msg,
+                    "set a different 'slug:' in the front matter",
+                )
+            )
     return problems
 
 
@@ -69,8 +76,15 @@ def broken_links(articles: list[Article], config: SiteConfig) -> list[Problem]:
         shown = display_path(article.source, config.root)
         for line, col, target in _links(article):
             if not _link_resolves(target, article.source, paths, config):
-                problems.append(Problem(shown, line, col, f"link to '{target}': no such article",
-                                        "check the file name or slug"))  # fmt: skip
+                problems.append(
+                    Problem(
+                        shown,
+                        line,
+                        col,
+                        f"link to '{target}': no such article",
+                        "check the file name or slug",
+                    )
+                )
     return problems
 
 

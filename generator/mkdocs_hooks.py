@@ -13,7 +13,7 @@ from typing import Any
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from generator.articles import Article, slugify
@@ -21,6 +21,7 @@ from generator.build_options import build_options
 from generator.config import SiteConfig
 from generator.content import load_content
 from generator.html_fixes import fix_page_html
+from generator.newsletter_pages import INDEX, newsletter_pages
 from generator.post_staging import normalized_post
 from generator.problems import ContentError, display_path
 from generator.seo import page_meta
@@ -90,7 +91,17 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.remove(file)
         if id(article) in visible:
             files.append(File.generated(config, file.src_uri, abs_src_path=_stage(article)))
+    _add_newsletter_pages(files, config)
     return files
+
+
+def _add_newsletter_pages(files: Files, config: MkDocsConfig) -> None:
+    pages = newsletter_pages(state.site, list(state.articles.values()), build_options().now)
+    for src_uri, markdown in pages.items():
+        page = File.generated(config, src_uri, content=markdown)
+        if src_uri != INDEX:
+            page.inclusion = InclusionLevel.NOT_IN_NAV  # the archive lists them; the tabs do not
+        files.append(page)
 
 
 def _stage(article: Article) -> str:

@@ -7,7 +7,7 @@ week that crosses a clock change is 167 or 169 hours long and the cut-off stays 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from generator.articles import Article
 from generator.config import SiteConfig
@@ -20,7 +20,8 @@ class DigestWindow:
     end: datetime  # this send moment, exclusive
 
     def holds(self, moment: datetime) -> bool:
-        return self.start <= moment < self.end
+        # In UTC: Python compares two datetimes sharing a tzinfo by wall clock, ignoring offsets.
+        return _utc(self.start) <= _utc(moment) < _utc(self.end)
 
 
 def send_moment(site: SiteConfig, day: date) -> datetime:
@@ -30,26 +31,15 @@ def send_moment(site: SiteConfig, day: date) -> datetime:
 def digest_window(site: SiteConfig, issue: date) -> DigestWindow:
     if issue.weekday() != site.digest.weekday:
         raise ValueError(f"{issue.isoformat()} is not a digest day ({_weekday_name(site)})")
-    return DigestWindow(issue, send_moment(site, issue - timedelta(days=7)), send_moment(site, issue))
+    return DigestWindow(
+        issue, send_moment(site, issue - timedelta(days=7)), send_moment(site, issue)
+    )
 
 
 def next_issue_date(site: SiteConfig, now: datetime) -> date:
     """The digest day on or after today, in the site time zone."""
     today = now.astimezone(site.timezone).date()
     return today + timedelta(days=(site.digest.weekday - today.weekday()) % 7)
-
-
-def past_issue_dates(site: SiteConfig, articles: list[Article], now: datetime) -> list[date]:
-    """Every digest day whose send moment has passed, from the first article on, newest first."""
-    if not articles:
-        return []
-    first = next_issue_date(site, min(a.published for a in articles))
-    days = []
-    day = first
-    while send_moment(site, day) <= now:
-        days.append(day)
-        day += timedelta(days=7)
-    return days[::-1]
 
 
 def select_week(articles: list[Article], window: DigestWindow, now: datetime) -> list[Article]:
@@ -62,3 +52,23 @@ def _weekday_name(site: SiteConfig) -> str:
     return ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[
         site.digest.weekday
     ]
+
+
+def issue_for(site: SiteConfig, published: datetime) -> date:
+    """The digest day whose window holds `published`."""
+    day = next_issue_date(site, published)
+    return day if _utc(published) < _utc(send_moment(site, day)) else day + timedelta(days=7)
+
+
+def past_issues(site: SiteConfig, articles: list[Article], now: datetime) -> dict[date, list]:
+    """Digests already sent (send moment passed), newest first, each with its articles."""
+    issues: dict[date, list[Article]] = {}
+    for article in sorted(articles, key=lambda a: (a.published, a.slug), reverse=True):
+        day = issue_for(site, article.published)
+        if article.is_published(now) and send_moment(site, day) <= now:
+            issues.setdefault(day, []).append(article)
+    return dict(sorted(issues.items(), reverse=True))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)

@@ -70,7 +70,8 @@ def split_front_matter(path: str, text: str) -> tuple[Source | None, list[Proble
     if not lines or lines[0].rstrip() != FENCE:
         hint = "start the file with a '---' line, the front matter, then '---'"
         return None, [Problem(path, 1, 1, "no front matter", hint)]
-    for end, line in enumerate(lines[1:], start=1):
+    end = 0
+    for end, line in enumerate(lines[1:], start=1):  # noqa: B007 (end is used below)
         if line.rstrip() in (FENCE, "..."):
             break
     else:

@@ -1,4 +1,4 @@
-"""Golden files for bytes we own. Set PRESS_UPDATE_GOLDEN=1 to rewrite them, then review the diff."""
+"""Golden files for bytes we own. PRESS_UPDATE_GOLDEN=1 rewrites them; review the diff."""
 
 from __future__ import annotations
 

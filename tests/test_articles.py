@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import NOW
 from generator.articles import published_only, read_article, slugify
 from generator.config import load_site
 from generator.dates import DateError, parse_article_date
+
+from conftest import NOW
 
 LONDON = ZoneInfo("Europe/London")
 

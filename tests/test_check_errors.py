@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
 from generator.content import read_content
+
+from conftest import FIXTURES
 
 BAD = sorted((FIXTURES / "bad").glob("*.md"))
 
@@ -31,15 +32,23 @@ def test_bad_article_reports_exact_problem(bad: Path, project: Path) -> None:
 def run_press(root: Path, *args: str, env: dict[str, str] | None = None):
     return subprocess.run(
         [sys.executable, "-m", "generator", *args],
-        cwd=root, capture_output=True, text=True, timeout=120,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "GITHUB_ACTIONS": "false", **(env or {})},
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
 def broken_project(project: Path) -> Path:
-    for name in ("05-duplicate-key.md", "09-impossible-date.md", "13-unknown-author.md",
-                 "23-not-utf8.md", "27-unknown-key-warning.md"):  # fmt: skip
+    for name in (
+        "05-duplicate-key.md",
+        "09-impossible-date.md",
+        "13-unknown-author.md",
+        "23-not-utf8.md",
+        "27-unknown-key-warning.md",
+    ):
         shutil.copy(FIXTURES / "bad" / name, project / "content" / "posts" / name)
     return project
 

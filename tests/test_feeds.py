@@ -10,9 +10,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import NOW
 from generator.content import load_content
 from generator.feeds import build_feeds
+
+from conftest import NOW
 from golden import assert_golden
 
 
@@ -24,9 +25,14 @@ def feeds(example_project: Path) -> dict[str, bytes]:
 
 def test_feeds_match_golden_files(feeds: dict[str, bytes]) -> None:
     assert sorted(feeds) == [
-        "atom.xml", "category/communication/feed.xml", "category/decision-making/feed.xml",
-        "category/growth/feed.xml", "category/teams/feed.xml", "feed.json", "feed.xml",
-    ]  # fmt: skip
+        "atom.xml",
+        "category/communication/feed.xml",
+        "category/decision-making/feed.xml",
+        "category/growth/feed.xml",
+        "category/teams/feed.xml",
+        "feed.json",
+        "feed.xml",
+    ]
     for path, data in feeds.items():
         assert_golden("feeds/" + path.replace("/", "__"), data)
 
@@ -87,8 +93,10 @@ def test_guid_survives_slug_and_title_change(example_project: Path) -> None:
     site, articles = load_content(example_project)
     before = feedparser.parse(build_feeds(site, articles, NOW)["feed.xml"])
     post = example_project / "content/posts/2026-11-06-hire-for-the-team-you-need.md"
-    text = post.read_text().replace("title: Hire for the team you need, not the one you had",
-                                    "title: Hiring for next year\nslug: hiring-for-next-year")  # fmt: skip
+    text = post.read_text().replace(
+        "title: Hire for the team you need, not the one you had",
+        "title: Hiring for next year\nslug: hiring-for-next-year",
+    )
     post.write_text(text)
     site, articles = load_content(example_project)
     after = feedparser.parse(build_feeds(site, articles, NOW)["feed.xml"])
@@ -102,9 +110,8 @@ def test_guid_survives_slug_and_title_change(example_project: Path) -> None:
 def test_awkward_titles_round_trip(project: Path) -> None:
     title = 'Fish & Chips <b>"quoted"</b> — café ☕ 🚀'
     post = project / "content/posts/2026-11-20-awkward.md"
-    post.write_text(
-        f"---\ntitle: '{title}'\ndate: 2026-11-20\nauthors: [amara]\n---\n\nA.\n\n<!-- more -->\n\nB.\n"
-    )
+    front = f"---\ntitle: '{title}'\ndate: 2026-11-20\nauthors: [amara]\n---\n"
+    post.write_text(front + "\nA.\n\n<!-- more -->\n\nB.\n")
     site, articles = load_content(project)
     files = build_feeds(site, articles, NOW)
     for path in ("feed.xml", "atom.xml"):

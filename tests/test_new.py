@@ -8,8 +8,16 @@ from test_check_errors import run_press
 
 
 def test_new_article_is_valid_and_named(project: Path) -> None:
-    result = run_press(project, "new", "Lead With Questions", "--author", "daniel",
-                       "--category", "Growth", env={"SOURCE_DATE_EPOCH": "1795000000"})  # fmt: skip
+    result = run_press(
+        project,
+        "new",
+        "Lead With Questions",
+        "--author",
+        "daniel",
+        "--category",
+        "Growth",
+        env={"SOURCE_DATE_EPOCH": "1795000000"},
+    )
     assert result.returncode == 0, result.stderr
     path = project / "content" / "posts" / "2026-11-18-lead-with-questions.md"
     text = path.read_text(encoding="utf-8")

@@ -39,9 +39,11 @@ def test_serve_previews_drafts_and_reloads_on_save(example_project: Path) -> Non
     url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen(
         [sys.executable, "-m", "generator", "serve", "--port", str(port)],
-        cwd=example_project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=example_project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env={**os.environ, "SOURCE_DATE_EPOCH": "1795435200"},
-    )  # fmt: skip
+    )
     try:
         assert wait_for(lambda: "Quiet voices" in fetch(url), 60), "preview did not start"
         draft = fetch(url + "posts/the-delegation-ladder/")

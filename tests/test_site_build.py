@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from conftest import NOW, make_project
 from generator.build import build_all
 from generator.build_options import BuildOptions
 from generator.site import RenderError
+
+from conftest import NOW, make_project
 
 POST = "posts/one-to-ones-that-matter/index.html"
 HIDDEN = ("the-delegation-ladder", "leading-in-the-new-decade", "Delegation ladder", "new decade")
@@ -55,8 +56,10 @@ def test_post_page_carries_everything_a_reader_needs(built_example: Path) -> Non
     assert time.attributes["datetime"] == "2026-11-02T09:00:00+00:00"
     assert header.css_first(".press-post__readtime").text(strip=True) == "1 min read"
     assert texts(post, ".press-post__body h2") == [
-        "Their agenda first", "Ask about energy, not only progress", "Close with one commitment each"
-    ]  # fmt: skip
+        "Their agenda first",
+        "Ask about energy, not only progress",
+        "Close with one commitment each",
+    ]
     assert post.css_first(".press-cta h2").text(strip=True) == "Lead a little better this week"
     shares = {a.text(strip=True): a.attributes["href"] for a in post.css(".press-share a")}
     assert set(shares) == {"LinkedIn", "X", "Facebook", "Email", "Copy link"}
@@ -77,9 +80,11 @@ def test_archive_category_and_author_pages(built_example: Path) -> None:
     assert len(archive) == 5  # paginated like the home page
     teams = texts(page(built_example, "category/teams/index.html"), "article h2")
     assert teams == [
-        "Celebrate the save, not only the launch", "Meetings with an exit",
-        "Hire for the team you need, not the one you had", "One-to-ones that matter",
-    ]  # fmt: skip
+        "Celebrate the save, not only the launch",
+        "Meetings with an exit",
+        "Hire for the team you need, not the one you had",
+        "One-to-ones that matter",
+    ]
     editorial = page(built_example, "author/editorial/index.html")
     assert "Leadership Press Editorial Team" in editorial.text()
     assert len(editorial.css("article.md-post--excerpt")) == 3
@@ -116,8 +121,21 @@ def test_sitemap_lastmod_comes_from_articles(built_example: Path) -> None:
     entries = dict(re.findall(r"<loc>([^<]+)</loc>\s*<lastmod>([^<]+)</lastmod>", sitemap))
     assert entries["https://leadership-press.example.org/posts/decide-who-decides/"] == "2026-10-22"
     assert entries["https://leadership-press.example.org/"] == "2026-11-23"
-    assert set(entries.values()) <= {f"2026-{m}" for m in ("10-19", "10-22", "10-28", "11-02",
-        "11-06", "11-11", "11-16", "11-20", "11-22", "11-23")}  # fmt: skip
+    assert set(entries.values()) <= {
+        f"2026-{m}"
+        for m in (
+            "10-19",
+            "10-22",
+            "10-28",
+            "11-02",
+            "11-06",
+            "11-11",
+            "11-16",
+            "11-20",
+            "11-22",
+            "11-23",
+        )
+    }
 
 
 def test_no_request_to_third_party_hosts(built_example: Path) -> None:
@@ -167,9 +185,12 @@ def test_plain_mkdocs_build_strict_works(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", examples=True)
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
-        cwd=root, capture_output=True, text=True, timeout=300,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": str(int(NOW.timestamp()))},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     assert (root / "site" / POST).is_file()
     assert not (root / "site/posts/the-delegation-ladder").exists()

@@ -17,8 +17,10 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 def nu_errors(paths: list[Path]) -> list[dict]:
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *map(str, paths)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return json.loads(result.stderr or '{"messages": []}')["messages"]
 
 

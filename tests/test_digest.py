@@ -1,0 +1,305 @@
+"""The Saturday digest: window, rendering, the message, its quality and its web copy."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import re
+import shutil
+import subprocess
+from datetime import UTC, date, datetime
+from email import policy
+from pathlib import Path
+
+import pytest
+from jinja2 import UndefinedError
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from generator.config import load_site
+from generator.content import load_content
+from generator.digest import prepare_digest, write_preview
+from generator.digest_message import personalised_message
+from generator.digest_render import render_digest, render_subject
+from generator.schedule import digest_window, issue_for, past_issues, select_week
+from generator.tokens import Signer, TokenError
+
+from conftest import NOW, REPO
+from golden import assert_golden
+from test_check_errors import run_press
+from test_site_quality import nu_errors
+
+KEY = "test-signing-key-0123456789"
+ISSUE = date(2026, 11, 21)
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer(KEY.encode())
+
+
+@pytest.fixture
+def prepared(example_project: Path):
+    site, articles = load_content(example_project)
+    return site, prepare_digest(site, articles, ISSUE, NOW)
+
+
+def parse(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def test_digest_matches_golden_files(prepared, signer: Signer, tmp_path: Path) -> None:
+    site, digest = prepared
+    write_preview(site, digest, tmp_path, signer)
+    for name in ("email.html", "email.txt", "preview.eml"):
+        assert_golden(f"digest/{ISSUE}-{name}", (tmp_path / name).read_bytes())
+
+
+def test_week_holds_its_articles_newest_first(prepared) -> None:
+    _, digest = prepared
+    titles = [a.title for a in digest.rendered.articles]
+    assert titles == ["Make the decision reversible", "Growth is a conversation, not a form"]
+    assert digest.rendered.subject == (
+        "The Leadership Press: Make the decision reversible and 1 more"
+    )
+
+
+def article_at(project: Path, stamp: str, name: str = "edge"):
+    path = project / "content/posts" / f"{name}.md"
+    path.write_text(
+        f"---\ntitle: {name}\ndate: {stamp}\nauthors: [amara]\n---\n\nA.\n\n<!-- more -->\n\nB.\n"
+    )
+    site, articles = load_content(project)
+    return site, [a for a in articles if a.title == name]
+
+
+@pytest.mark.parametrize(
+    ("stamp", "issue"),
+    [
+        ("2026-11-28T06:59:59", date(2026, 11, 28)),  # just before the cut-off
+        ("2026-11-28T07:00:00", date(2026, 12, 5)),  # exactly at the cut-off: next week
+        ("2026-11-21T07:00:00", date(2026, 11, 28)),  # the previous cut-off is inclusive
+        ("2026-11-28", date(2026, 11, 28)),  # date-only: midnight, before 07:00
+        ("2026-11-27", date(2026, 11, 28)),
+        ("2026-03-28T06:30:00", date(2026, 3, 28)),  # spring: clocks go forward on 29/03
+        ("2026-04-04T06:30:00", date(2026, 4, 4)),  # 06:30 BST is 05:30 UTC
+        ("2026-04-04T07:00:00", date(2026, 4, 11)),
+        ("2026-10-31T06:59:00", date(2026, 10, 31)),  # autumn: clocks go back on 25/10
+        ("2026-10-31T07:00:00", date(2026, 11, 7)),
+        ("2026-10-24T07:00:00+01:00", date(2026, 10, 31)),  # aware, the BST cut-off itself
+    ],
+)
+def test_window_edges(project: Path, stamp: str, issue: date) -> None:
+    site, [article] = article_at(project, stamp)
+    assert issue_for(site, article.published) == issue
+    later = datetime(2027, 1, 1, tzinfo=UTC)
+    assert select_week([article], digest_window(site, issue), later) == [article]
+
+
+def test_daylight_saving_weeks_keep_seven_oclock_local(project: Path) -> None:
+    site = load_site(project)
+    spring, autumn = digest_window(site, date(2026, 4, 4)), digest_window(site, date(2026, 10, 31))
+
+    def hours(w):
+        return (w.end.astimezone(UTC) - w.start.astimezone(UTC)).total_seconds() / 3600
+
+    assert hours(spring) == 167 and hours(autumn) == 169
+    assert spring.end.astimezone(UTC).hour == 6 and autumn.end.astimezone(UTC).hour == 7
+
+
+def test_drafts_and_future_articles_are_left_out(project: Path) -> None:
+    site, [future] = article_at(project, "2026-11-23T13:00", "future")
+    assert select_week([future], digest_window(site, date(2026, 11, 28)), NOW) == []
+    site, articles = load_content(REPO)
+    draft = next(a for a in articles if a.draft)
+    assert select_week([draft], digest_window(site, date(2026, 11, 28)), NOW) == []
+
+
+def test_non_saturday_is_refused(project: Path) -> None:
+    with pytest.raises(ValueError, match="not a digest day"):
+        digest_window(load_site(project), date(2026, 11, 24))
+
+
+def test_empty_week_gives_no_digest(example_project: Path) -> None:
+    result = run_press(
+        example_project,
+        "digest",
+        "--date",
+        "2026-10-17",
+        env={"SOURCE_DATE_EPOCH": str(int(NOW.timestamp()))},
+    )
+    assert result.returncode == 0
+    assert (
+        "No digest for 2026-10-17: nothing was published between 10/10/2026 07:00" in result.stdout
+    )
+    assert not (example_project / "dist").exists()
+
+
+def test_press_digest_writes_files_and_reports(example_project: Path) -> None:
+    result = run_press(
+        example_project,
+        "digest",
+        "--date",
+        "2026-11-21",
+        env={"SOURCE_DATE_EPOCH": str(int(NOW.timestamp()))},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Make the decision reversible and 1 more" in result.stdout
+    assert "2 article(s)" in result.stdout and "preview.eml" in result.stdout
+    out = example_project / "dist/digest/2026-11-21"
+    assert sorted(p.name for p in out.iterdir()) == ["email.html", "email.txt", "preview.eml"]
+
+
+def test_message_structure_and_headers(prepared, signer: Signer) -> None:
+    site, digest = prepared
+    raw = personalised_message(site, digest.template, signer, "ada@example.net")
+    msg = parse(raw)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in msg.iter_parts())
+    assert msg["From"] == "The Leadership Press <digest@leadership-press.example.org>"
+    assert msg["Reply-To"] == "editors@leadership-press.example.org"
+    assert msg["To"] == "ada@example.net"
+    assert msg["Date"] == "Sat, 21 Nov 2026 07:00:00 +0000"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["List-Id"] == "The Leadership Press <digest.leadership-press.example.org>"
+    assert msg["List-Archive"] == "<https://leadership-press.example.org/newsletter/>"
+    https, mailto = [u.strip(" <>") for u in msg["List-Unsubscribe"].split(",")]
+    assert https.startswith("https://subscribe.leadership-press.example.org/unsubscribe/")
+    assert mailto.startswith("mailto:unsubscribe@leadership-press.example.org?subject=")
+    token = https.rsplit("/", 1)[1]
+    assert signer.verify("unsubscribe", token) == "ada@example.net"
+    text, html = (p.get_content() for p in msg.iter_parts())
+    assert https in text and f'href="{https}"' in html
+    assert "View in browser: https://leadership-press.example.org/newsletter/2026-11-21/" in text
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert all(len(line) <= 76 for line in body.split(b"\r\n")), "quoted-printable line limit"
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+
+
+def test_message_id_is_deterministic_per_digest_and_subscriber(prepared, signer: Signer) -> None:
+    site, digest = prepared
+    one = parse(personalised_message(site, digest.template, signer, "ada@example.net"))
+    again = parse(personalised_message(site, digest.template, signer, "ada@example.net"))
+    other = parse(personalised_message(site, digest.template, signer, "bob@example.net"))
+    assert one["Message-ID"] == again["Message-ID"] != other["Message-ID"]
+    assert one["Message-ID"].endswith("@leadership-press.example.org>")
+    assert "2026-11-21" in one["Message-ID"]
+
+
+def test_tokens_reject_forgery_tampering_and_expiry(signer: Signer) -> None:
+    token = signer.sign("unsubscribe", "ada@example.net")
+    payload, mac = token.split(".")
+    with pytest.raises(TokenError):
+        signer.verify("unsubscribe", payload[:-2] + "AA." + mac)
+    with pytest.raises(TokenError):
+        Signer(b"another-secret-key-123").verify("unsubscribe", token)
+    with pytest.raises(TokenError):
+        signer.verify("confirm", token)
+    with pytest.raises(TokenError):
+        signer.verify("unsubscribe", "garbage")
+    expiring = signer.sign("confirm", "ada@example.net", expires=100)
+    assert signer.verify("confirm", expiring, now=99) == "ada@example.net"
+    with pytest.raises(TokenError, match="expired"):
+        signer.verify("confirm", expiring, now=101)
+
+
+def test_markup_in_titles_and_descriptions_is_escaped(project: Path, signer: Signer) -> None:
+    post = project / "content/posts/2026-11-20-payload.md"
+    post.write_text(
+        "---\ntitle: '<script>alert(1)</script> & \"quotes\"'\ndate: 2026-11-20\n"
+        "authors: [amara]\ndescription: '<img src=x onerror=alert(2)>'\n---\n\n"
+        "Safe <b>inline</b> text.\n\n<!-- more -->\n\nRest.\n"
+    )
+    site, articles = load_content(project)
+    digest = prepare_digest(site, articles, ISSUE, NOW)
+    tree = HTMLParser(digest.rendered.html)
+    assert tree.css("script") == [] and tree.css("img") == []
+    title = '<script>alert(1)</script> & "quotes"'
+    assert tree.css_first(".article-title a").text() == title
+    assert "<img src=x onerror=alert(2)>" in tree.css_first(".preheader").text()
+    msg = parse(personalised_message(site, digest.template, signer, "a@example.net"))
+    assert msg["Subject"].startswith("The Leadership Press: <script>alert(1)</script>")
+
+
+def test_cr_lf_in_a_title_cannot_inject_a_header(prepared, signer: Signer) -> None:
+    site, digest = prepared
+    evil = dataclasses.replace(digest.rendered.articles[0], title="Hi\r\nBcc: victim@example.com")
+    subject = render_subject(site, [evil], ISSUE)
+    assert "\r" not in subject and "\n" not in subject
+    rendered = render_digest(site, [evil], ISSUE, [evil])
+    from generator.digest_message import build_message_template
+
+    raw = personalised_message(site, build_message_template(site, rendered), signer, "a@b.org")
+    assert parse(raw)["Bcc"] is None
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"^Bcc:", head, re.M)
+
+
+def test_misspelt_template_variable_fails_loudly(prepared, tmp_path: Path) -> None:
+    site, digest = prepared
+    templates = site.root / "templates/email/digest.txt.j2"
+    templates.write_text(templates.read_text() + "{{ artcles }}\n")
+    from generator.digest_render import email_environment
+
+    email_environment.cache_clear()
+    with pytest.raises(UndefinedError):
+        render_digest(site, list(digest.rendered.articles), ISSUE, [])
+    email_environment.cache_clear()
+
+
+def test_past_issues_power_the_web_archive(built_example: Path) -> None:
+    index = (built_example / "newsletter/index.html").read_text()
+    for day in ("2026-11-21", "2026-11-14", "2026-10-24"):
+        assert f'href="{day}/"' in index
+    assert index.index("2026-11-21") < index.index("2026-10-24")  # newest first
+    web = (built_example / "newsletter/2026-11-21/index.html").read_text()
+    assert "Make the decision reversible" in web and "Growth is a conversation" in web
+    assert "Quiet voices" not in web  # that article is in next Saturday's digest
+    sitemap = (built_example / "sitemap.xml").read_text()
+    assert "https://leadership-press.example.org/newsletter/2026-11-21/" in sitemap
+
+
+def test_past_issues_skip_the_unsent_week(example_project: Path) -> None:
+    site, articles = load_content(example_project)
+    assert next(iter(past_issues(site, articles, NOW))) == date(2026, 11, 21)
+
+
+@pytest.fixture
+def preview_files(prepared, signer: Signer, tmp_path: Path) -> Path:
+    site, digest = prepared
+    write_preview(site, digest, tmp_path, signer)
+    return tmp_path
+
+
+@pytest.mark.skipif(shutil.which("spamassassin") is None, reason="needs Debian's spamassassin")
+def test_spamassassin_scores_at_most_one(preview_files: Path) -> None:
+    result = subprocess.run(
+        ["spamassassin", "-L", "-t"],
+        input=(preview_files / "preview.eml").read_bytes(),
+        capture_output=True,
+        timeout=120,
+    )
+    score = float(re.search(rb"X-Spam-Status: \w+, score=(-?[\d.]+)", result.stdout).group(1))
+    assert score <= 1.0, result.stdout.decode()[-1500:]
+
+
+LEGACY = re.compile(
+    r"attribute on the “(table|td)” element is obsolete"
+    r"|“(cellpadding|cellspacing|border|width|align)”"
+)
+
+
+def test_email_html_has_no_nu_errors_beyond_legacy_tables(preview_files: Path) -> None:
+    errors = [m["message"] for m in nu_errors([preview_files / "email.html"])]
+    assert [e for e in errors if not LEGACY.search(e)] == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 600])
+def test_email_has_no_horizontal_overflow(preview_files: Path, browser, width: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto((preview_files / "email.html").as_uri())
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert page.get_by_role("link", name="Unsubscribe").is_visible()
+    page.close()
