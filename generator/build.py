@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from generator.build_options import BuildOptions
@@ -24,7 +24,7 @@ def build_all(root: Path, options: BuildOptions, out_dir: Path | None = None) ->
     site, articles = load_content(root)  # raises ContentError before anything is written
     target = out_dir or root / "site"
     with staged_directory(target) as staging:
-        render_site(root, staging, options)
+        render_site(root, staging, replace(options, content=(site, articles)))
         write_outputs(staging, build_feeds(site, articles, options.now))
     published = sum(a.is_published(options.now) for a in articles)
     pages = sum(1 for _ in target.rglob("index.html"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from generator.clock import current_time
 
@@ -16,6 +17,9 @@ from generator.clock import current_time
 class BuildOptions:
     now: datetime
     include_drafts: bool = False
+    # (SiteConfig, [Article]) already loaded and checked by `press build`, so the hooks need not
+    # read every article a second time; None under plain `mkdocs` commands and `press serve`.
+    content: Any = None
 
 
 _current: BuildOptions | None = None

@@ -59,7 +59,8 @@ def render_digest(
 ) -> RenderedDigest:
     env = email_environment(site.root / "templates" / "email")
     view_url = site.absolute(f"newsletter/{issue.isoformat()}/")
-    entries = [_entry(site, a, issue, source_urls(everything, site)) for a in week]
+    urls = source_urls(everything, site)
+    entries = [_entry(site, a, issue, urls) for a in week]
     context = {
         "site": site,
         "articles": entries,

@@ -17,8 +17,12 @@ MORE = "<!-- more -->"
 WORDS_PER_MINUTE = 265  # Material's default, so page and digest agree
 
 
+_RENDERER = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+
+
 def render_markdown(text: str) -> str:
-    return markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    # One reusable parser: building a Markdown instance costs more than converting an article.
+    return _RENDERER.reset().convert(text)
 
 
 def plain_text(html: str) -> str:

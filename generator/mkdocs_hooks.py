@@ -38,12 +38,8 @@ state = _State()
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    root = Path(config.config_file_path).parent
-    try:
-        site, articles = load_content(root)
-    except ContentError as exc:
-        raise PluginError(f"content has problems:\n{exc}") from exc
     options = build_options()
+    site, articles = options.content or _load(Path(config.config_file_path).parent)
     state.site = site
     state.articles = {display_path(a.source, site.content_dir): a for a in articles}
     shown = [a for a in articles if a.is_published(options.now) or _draft_shown(a)]
@@ -54,6 +50,13 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     _configure_blog(config, site)
     config.extra["press"] = _template_settings(site)
     return config
+
+
+def _load(root: Path) -> tuple[SiteConfig, list[Article]]:
+    try:
+        return load_content(root)
+    except ContentError as exc:
+        raise PluginError(f"content has problems:\n{exc}") from exc
 
 
 def _draft_shown(article: Article) -> bool:

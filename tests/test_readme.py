@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import REPO
 from generator.cli import main
+
+from conftest import REPO
 
 
 def test_every_command_is_documented() -> None:
