@@ -137,6 +137,8 @@ def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, n
     description = article.description if article else page.meta.get("description", "")
     canonical = page.canonical_url or state.site.url
     context["article"] = article
+    is_category = page.url.startswith("category/") and "/page/" not in page.url
+    context["category_feed"] = page.url + "feed.xml" if is_category else None
     context["seo"] = page_meta(state.site, canonical, str(title), description, article)
     return context
 

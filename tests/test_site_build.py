@@ -101,6 +101,9 @@ def test_every_page_has_seo_metadata_and_feed_links(built_example: Path) -> None
         assert head.css_first("meta[name='twitter:card']") is not None
         feeds = {ln.attributes["type"] for ln in head.css("link[rel=alternate]")}
         assert feeds == {"application/rss+xml", "application/atom+xml", "application/feed+json"}
+    teams = page(built_example, "category/teams/index.html").css("link[rel=alternate]")
+    assert "feed.xml" in [ln.attributes["href"] for ln in teams]  # the category's own feed
+    assert (built_example / "category/teams/feed.xml").is_file()
     head = page(built_example, POST).css_first("head")
     assert head.css_first("meta[property='og:image']").attributes["content"].endswith(".svg")
     ld = json.loads(head.css_first("script[type='application/ld+json']").text())
