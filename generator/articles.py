@@ -139,7 +139,7 @@ class _ArticleBuilder:
             return None
         assert published is not None
         html = render_markdown(body_md.replace(MORE, ""))
-        return Article(
+        article = Article(
             source=self.path,
             slug=slug,
             title=title,
@@ -161,6 +161,8 @@ class _ArticleBuilder:
             url=self.config.absolute(article_path(slug)),
             uid=self._uid(),
         )
+        article.__dict__["body_html"] = html  # seed the cached_property: rendered once, not twice
+        return article
 
     def _unknown_keys(self) -> None:
         for key in sorted(set(self.src.fields) - KNOWN_KEYS):
