@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
+from generator.cli_support import project_root, reports_problems
 from generator.clock import current_time
 from generator.config import load_site
 from generator.content import read_content
-from generator.problems import ContentError, errors_of, report_lines
-
-
-def _root() -> Path:
-    return Path.cwd()
-
-
-def reports_problems(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ContentError into one line per problem and exit 1: no traceback for editors."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ContentError as exc:
-            for line in report_lines(exc.problems, strict=True):
-                click.echo(line, err=True)
-            click.echo(f"{len(exc.problems)} problem(s) found", err=True)
-            sys.exit(1)
-
-    return wrapper
+from generator.problems import errors_of, report_lines
 
 
 @click.group()
@@ -47,7 +25,7 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings (unknown keys, no excerpt) as errors.")
 def check(strict: bool) -> None:
     """Validate all content and configuration; one line per problem."""
-    config, articles, problems = read_content(_root())
+    config, articles, problems = read_content(project_root())
     for line in report_lines(problems, strict):
         click.echo(line, err=True)
     errors = errors_of(problems, strict)
@@ -66,7 +44,7 @@ def new(title: str, author: str | None, category: str | None) -> None:
     """Write a new draft article with valid front matter."""
     from generator.new_post import ArticleExists, write_new_article
 
-    config = load_site(_root())
+    config = load_site(project_root())
     author = author or next(iter(config.authors))
     if author not in config.authors:
         raise click.BadParameter(f"unknown author '{author}'", param_hint="--author")
@@ -91,7 +69,7 @@ def build(out: Path | None) -> None:
     from generator.site import RenderError
 
     try:
-        report = build_all(_root(), BuildOptions(now=current_time()), out)
+        report = build_all(project_root(), BuildOptions(now=current_time()), out)
     except (RenderError, OutputCollision) as exc:
         raise click.ClickException(f"build failed, previous site kept: {exc}") from exc
     click.echo(f"built {report.site_dir}: {report.published} article(s), {report.pages} page(s)")
@@ -107,7 +85,7 @@ def serve(host: str, port: int, drafts: bool) -> None:
     from generator.build_options import BuildOptions
     from generator.site import serve_site
 
-    serve_site(_root(), BuildOptions(now=current_time(), include_drafts=drafts), host, port)
+    serve_site(project_root(), BuildOptions(now=current_time(), include_drafts=drafts), host, port)
 
 
 @main.command()
@@ -122,7 +100,7 @@ def digest(issue: datetime | None, out: Path | None) -> None:
     from generator.tokens import Signer
 
     now = current_time()
-    site, articles = load_content(_root())
+    site, articles = load_content(project_root())
     day = issue.date() if issue else next_issue_date(site, now)
     try:
         prepared = prepare_digest(site, articles, day, now)
@@ -141,3 +119,13 @@ def digest(issue: datetime | None, out: Path | None) -> None:
     click.echo(f"  {len(prepared.rendered.articles)} article(s), written to {target}")
     for name, size in sizes.items():
         click.echo(f"  {name:12} {size:>8,} bytes")
+
+
+def _register() -> None:
+    from generator.cli_subscribers import subscribers, subscriptions
+
+    main.add_command(subscribers)
+    main.add_command(subscriptions)
+
+
+_register()

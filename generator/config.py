@@ -53,6 +53,22 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class SubscriberSettings:
+    database: str
+    rate_limit: int  # subscribe requests per client per minute; 0 turns the limit off
+    confirm_hours: int
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    connections: int
+    max_attempts: int  # for temporary failures (4xx, dropped connections, timeouts)
+    retry_delay: float  # seconds before the first retry; doubles each time
+    pause_after: int  # consecutive failed messages before a send stops
+    bounce_limit: int  # permanent failures before a subscriber is marked bounced
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path
     name: str
@@ -69,7 +85,8 @@ class SiteConfig:
     feed_ttl: int
     digest: DigestSettings
     email: EmailSettings
-    database: str
+    subscribers: SubscriberSettings
+    delivery: DeliverySettings
     authors: dict[str, Author]
     organisation_authors: tuple[str, ...] = ()
 
@@ -113,14 +130,23 @@ class _Reader:
             return default or ""
         return f.value.strip()
 
-    def integer(self, key: str, default: int) -> int:
+    def integer(self, key: str, default: int, minimum: int = 1) -> int:
         f = self.fields.get(key)
         if f is None:
             return default
-        if isinstance(f.value, bool) or not isinstance(f.value, int) or f.value < 1:
-            self.fail(key, f"'{key}' must be a positive whole number")
+        if isinstance(f.value, bool) or not isinstance(f.value, int) or f.value < minimum:
+            self.fail(key, f"'{key}' must be a whole number, at least {minimum}")
             return default
         return f.value
+
+    def seconds(self, key: str, default: float) -> float:
+        f = self.fields.get(key)
+        if f is None:
+            return default
+        if isinstance(f.value, bool) or not isinstance(f.value, int | float) or f.value < 0:
+            self.fail(key, f"'{key}' must be a number of seconds")
+            return default
+        return float(f.value)
 
     def mapping(self, key: str) -> dict[str, Any]:
         f = self.fields.get(key)
@@ -173,7 +199,8 @@ def read_site(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
         feed_ttl=r.section("feeds").integer("ttl", 60),
         digest=_digest(r.section("digest")),
         email=_email(r.section("email")),
-        database=r.section("subscribers").text("database", "sqlite:///var/subscribers.sqlite3"),
+        subscribers=_subscribers(r.section("subscribers")),
+        delivery=_delivery(r.section("delivery")),
         authors=authors,
         organisation_authors=r.strings("organisation_authors"),
     )
@@ -230,6 +257,24 @@ def _email(r: _Reader) -> EmailSettings:
         unsubscribe_url=r.text("unsubscribe_url").rstrip("/") + "/",
         unsubscribe_mailto=r.text("unsubscribe_mailto"),
         transport=r.text("transport", "maildir:var/outbox"),
+    )
+
+
+def _subscribers(r: _Reader) -> SubscriberSettings:
+    return SubscriberSettings(
+        database=r.text("database", "sqlite:///var/subscribers.sqlite3"),
+        rate_limit=r.integer("rate_limit", 10, minimum=0),
+        confirm_hours=r.integer("confirm_hours", 72),
+    )
+
+
+def _delivery(r: _Reader) -> DeliverySettings:
+    return DeliverySettings(
+        connections=r.integer("connections", 4),
+        max_attempts=r.integer("max_attempts", 4),
+        retry_delay=r.seconds("retry_delay", 30.0),
+        pause_after=r.integer("pause_after", 25),
+        bounce_limit=r.integer("bounce_limit", 2),
     )
 
 

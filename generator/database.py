@@ -1,0 +1,76 @@
+"""Open the subscriber database: a SQLite file by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+
+
+class DatabaseError(RuntimeError):
+    """The database URL is unusable; the message says how to fix it."""
+
+
+def open_engine(url: str, root: Path) -> Engine:
+    """An engine for `url`; a relative SQLite path is taken from the project root."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise DatabaseError(f"'{url}' is not a database URL") from exc
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed.database, root)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise DatabaseError(
+        f"unsupported database '{parsed.get_backend_name()}' (use sqlite or postgresql)"
+    )
+
+
+def sqlite_path(url: str, root: Path) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    return path if path.is_absolute() else root / path
+
+
+def _sqlite_engine(database: str | None, root: Path) -> Engine:
+    if not database or database == ":memory:":
+        raise DatabaseError("an in-memory SQLite database would lose every subscriber; use a file")
+    path = Path(database) if Path(database).is_absolute() else root / database
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _begin_immediate(conn: Any) -> None:
+    # Take the write lock up front: a deferred transaction that reads and then writes fails
+    # at once with "database is locked" when another writer got there first, whereas
+    # BEGIN IMMEDIATE waits (busy_timeout). It also makes DDL transactional for migrations.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None  # pysqlite's own BEGIN handling off; see _begin_immediate
+    # WAL lets the web service read while a send writes; NORMAL sync is durable across a
+    # process crash (only a power loss can drop the last commits) and keeps commits cheap.
+    cursor = connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=30000",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def configured_database(configured: str) -> str:
+    """The database URL: PRESS_DATABASE_URL when set (it may hold a password), else site.yml."""
+    return os.environ.get("PRESS_DATABASE_URL") or configured

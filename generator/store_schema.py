@@ -1,0 +1,61 @@
+"""The subscriber database's tables, as SQLAlchemy Core objects (the current schema)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
+DELIVERY_STATUSES = ("queued", "retry", "sent", "failed", "skipped")
+
+metadata = MetaData()
+
+schema_version = Table(
+    "press_schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("source", String(200), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("confirm_sent_at", DateTime(timezone=True)),
+    Column("bounce_count", Integer, nullable=False, default=0),
+    CheckConstraint(f"status IN {STATUSES!r}", name="subscriber_status"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("issue", String(10), primary_key=True),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="delivery_status"),
+)
+
+Index("deliveries_due", deliveries.c.issue, deliveries.c.status, deliveries.c.subscriber_id)
