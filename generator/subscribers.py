@@ -179,7 +179,7 @@ class SubscriberStore:
     def count_by_status(self) -> dict[str, int]:
         query = select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
         with self.engine.connect() as conn:
-            found = dict(conn.execute(query).tuples().all())
+            found = {status: number for status, number in conn.execute(query)}
         return {status: found.get(status, 0) for status in STATUSES}
 
 

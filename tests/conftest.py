@@ -84,3 +84,30 @@ def site_url(built_example: Path):
 
     with serve_directory(built_example) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from postgres import postgres_cluster
+
+    with postgres_cluster() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same tests run against a SQLite file and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'subscribers.sqlite3'}"
+    from postgres import create_database
+
+    return create_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def store(database_url: str, tmp_path: Path):
+    from generator.subscribers import SubscriberStore
+
+    opened = SubscriberStore.open(database_url, tmp_path)
+    yield opened
+    opened.close()
