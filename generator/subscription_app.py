@@ -159,7 +159,7 @@ def _start_opt_in(service: Service, email: str, source: str) -> None:
     except DeliveryError as exc:
         service.store.forget_confirmation_sent(email)
         raise BadRequest(
-            503, "We could not send the confirmation email. Please try later."
+            503, "We could not send the confirmation email. Please try again later."
         ) from exc
     finally:
         transport.close()

@@ -1,0 +1,259 @@
+"""`press subscriptions serve`: double opt-in, one-click unsubscribe, and every bad input.
+
+The app runs on uvicorn on 127.0.0.1 against a real store (SQLite and PostgreSQL); the
+confirmation emails go to an in-memory transport, which is not what is under test here.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from generator.config import load_site
+from generator.rate_limit import RateLimiter
+from generator.subscribers import NewSubscriber, SubscriberStore
+from generator.subscription_app import Service, create_app
+from generator.tokens import Signer
+from generator.transports import MemoryTransport, TransientError
+
+from asgi_server import running
+from conftest import NOW
+
+KEY = Signer(b"service-test-key-0123456789")
+SITE_ORIGIN = "https://leadership-press.example.org"
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Running:
+    url: str
+    store: SubscriberStore
+    outbox: list = field(default_factory=list)
+    clock: Clock = field(default_factory=Clock)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10)
+
+    def confirm_link(self, index: int = -1) -> str:
+        message = email.message_from_bytes(self.outbox[index][2], policy=email.policy.default)
+        text = message.get_body(("plain",)).get_content()
+        return re.search(r"https://\S+/confirm/\S+", text)[0]
+
+
+def start(project: Path, store: SubscriberStore, rate_limit: int = 0, transport=None):
+    memory = MemoryTransport()
+    clock = Clock()
+    service = Service(
+        load_site(project),
+        store,
+        KEY,
+        transport or (lambda: memory),
+        clock,
+        RateLimiter(rate_limit),
+    )
+    return running(create_app(service)), memory, clock
+
+
+@pytest.fixture
+def svc(project: Path, store: SubscriberStore) -> Iterator[Running]:
+    server, memory, clock = start(project, store)
+    with server as url:
+        yield Running(url, store, memory.outbox, clock)
+
+
+def subscribe(client: httpx.Client, address: str, **extra: str) -> httpx.Response:
+    return client.post("/subscribe", data={"email": address, "source": "/posts/x/", **extra})
+
+
+def path_of(link: str) -> str:
+    return "/" + link.split("/", 3)[3]
+
+
+def test_double_opt_in_from_form_to_active(svc: Running):
+    with svc.client() as client:
+        answer = subscribe(client, "Reader@Example.com")
+        assert answer.status_code == 200
+        assert "text/html" in answer.headers["content-type"]
+        assert "<h1>Check your inbox</h1>" in answer.text
+        assert svc.store.get("reader@example.com").status == "pending"
+        assert svc.store.get("reader@example.com").source == "form:/posts/x/"
+        assert [(to) for _, to, _ in svc.outbox] == ["reader@example.com"]
+        message = email.message_from_bytes(svc.outbox[0][2], policy=email.policy.default)
+        assert message["Subject"] == "Please confirm your subscription to The Leadership Press"
+        link = svc.confirm_link()
+        assert link.startswith("https://subscribe.leadership-press.example.org/confirm/")
+        confirmed = client.get(path_of(link))
+        assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
+        assert svc.store.get("reader@example.com").status == "active"
+
+
+def test_the_answer_is_the_same_whether_or_not_the_address_is_known(svc: Running):
+    svc.store.add(NewSubscriber("known@example.com"), NOW)
+    with svc.client() as client:
+        unknown = subscribe(client, "unknown@example.com")
+        known = subscribe(client, "known@example.com")
+        pending_again = subscribe(client, "unknown@example.com")
+    assert unknown.status_code == known.status_code == pending_again.status_code == 200
+    assert unknown.text == known.text == pending_again.text
+    assert [to for _, to, _ in svc.outbox] == ["unknown@example.com"]  # no mail bombing
+    assert svc.store.get("known@example.com").status == "active"
+
+
+def test_json_clients_get_json(svc: Running):
+    with svc.client() as client:
+        answer = client.post("/subscribe", json={"email": "script@example.com"})
+        assert answer.status_code == 200
+        assert answer.json()["ok"] is True
+        confirmed = client.get(path_of(svc.confirm_link()), headers={"Accept": "application/json"})
+    assert confirmed.json() == {
+        "ok": True,
+        "message": "script@example.com will receive The Leadership Press every Saturday morning.",
+        "status": "active",
+    }
+
+
+def test_the_honeypot_answers_like_success_and_stores_nothing(svc: Running):
+    with svc.client() as client:
+        bot = subscribe(client, "bot@example.com", website="http://spam.example")
+        human = subscribe(client, "human@example.com")
+    assert bot.status_code == 200 and bot.text == human.text
+    assert svc.store.get("bot@example.com") is None
+    assert [to for _, to, _ in svc.outbox] == ["human@example.com"]
+
+
+def test_the_rate_limit_stops_a_flood_from_one_client(project: Path, store: SubscriberStore):
+    server, memory, _ = start(project, store, rate_limit=3)
+    with server as url, httpx.Client(base_url=url) as client:
+        answers = [subscribe(client, f"n{i}@example.com") for i in range(5)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert int(answers[3].headers["Retry-After"]) > 0
+    assert "Too many requests" in answers[3].text
+    assert store.get("n3@example.com") is None and len(memory.outbox) == 3
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["", "plainaddress", "a@b", "two@@example.com", "spaces in@example.com", "ü@example.com",
+     "x" * 250 + "@example.com", "a@example.com\r\nBcc: victim@example.com"],
+)  # fmt: skip
+def test_malformed_addresses_get_400_and_change_nothing(svc: Running, address: str):
+    with svc.client() as client:
+        answer = subscribe(client, address)
+        as_json = client.post("/subscribe", json={"email": address})
+    assert answer.status_code == 400 and "not an email address we can send to" in answer.text
+    assert as_json.status_code == 400 and as_json.json()["ok"] is False
+    assert sum(svc.store.count_by_status().values()) == 0 and svc.outbox == []
+
+
+def test_oversized_and_unreadable_bodies_are_refused(svc: Running):
+    big = "a" * 5000 + "@example.com"
+    with svc.client() as client:
+        declared = client.post("/subscribe", data={"email": big})
+        streamed = client.post(
+            "/subscribe",
+            content=iter([b"email=" + b"a" * 1500, b"b" * 1500 + b"@example.com"]),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        not_json = client.post(
+            "/subscribe", content=b"{nope", headers={"Content-Type": "application/json"}
+        )
+        wrong_type = client.post(
+            "/subscribe", content=b"email", headers={"Content-Type": "text/plain"}
+        )
+    assert declared.status_code == 413 and streamed.status_code == 413
+    assert "larger than 2048 bytes" in declared.text
+    assert not_json.status_code == 400 and wrong_type.status_code == 415
+    assert sum(svc.store.count_by_status().values()) == 0
+
+
+def test_forged_tampered_wrong_purpose_and_expired_tokens_change_nothing(svc: Running):
+    svc.store.add(NewSubscriber("active@example.com"), NOW)
+    forged = Signer(b"another-key-entirely-000").sign("unsubscribe", "active@example.com")
+    good = KEY.sign("unsubscribe", "active@example.com")
+    tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
+    with svc.client() as client:
+        for token in (forged, tampered, "garbage", good.split(".")[0]):
+            assert client.get(f"/unsubscribe/{token}").status_code == 400
+            answer = client.post(f"/unsubscribe/{token}")
+            assert answer.status_code == 400 and "not valid" in answer.text
+        assert client.get(f"/confirm/{good}").status_code == 400  # wrong purpose
+        subscribe(client, "late@example.com")
+        link = path_of(svc.confirm_link())
+        svc.clock.now = NOW + timedelta(hours=73)
+        expired = client.get(link)
+    assert expired.status_code == 410 and "expired" in expired.text
+    assert svc.store.get("active@example.com").status == "active"
+    assert svc.store.get("late@example.com").status == "pending"
+
+
+def test_unsubscribe_link_shows_a_page_and_changes_nothing(svc: Running):
+    svc.store.add(NewSubscriber("keep@example.com"), NOW)
+    token = KEY.sign("unsubscribe", "keep@example.com")
+    with svc.client() as client:
+        page = client.get(f"/unsubscribe/{token}")
+    assert page.status_code == 200
+    assert f'<form method="post" action="/unsubscribe/{token}">' in page.text
+    assert "keep@example.com" in page.text
+    assert svc.store.get("keep@example.com").status == "active"
+
+
+def test_rfc8058_one_click_post_unsubscribes_without_cookies(svc: Running):
+    svc.store.add(NewSubscriber("leave@example.com"), NOW)
+    token = KEY.sign("unsubscribe", "leave@example.com")
+    with svc.client() as client:
+        answer = client.post(
+            f"/unsubscribe/{token}",
+            content=b"List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        again = client.post(f"/unsubscribe/{token}")
+    assert answer.status_code == 200 and "set-cookie" not in answer.headers
+    assert "You are unsubscribed" in answer.text
+    assert again.status_code == 200  # a second click (or a retrying mail server) is fine
+    assert svc.store.get("leave@example.com").status == "unsubscribed"
+
+
+def test_cors_allows_the_site_origin_only(svc: Running):
+    preflight = {"Access-Control-Request-Method": "POST", "Origin": SITE_ORIGIN}
+    with svc.client() as client:
+        allowed = client.options("/subscribe", headers=preflight)
+        other = client.options(
+            "/subscribe", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        simple = client.post(
+            "/subscribe", json={"email": "x@example.com"}, headers={"Origin": SITE_ORIGIN}
+        )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == SITE_ORIGIN
+    assert other.status_code == 400
+    assert simple.headers["access-control-allow-origin"] == SITE_ORIGIN
+
+
+def test_a_failed_confirmation_email_can_be_retried_at_once(project: Path, store: SubscriberStore):
+    class Failing:
+        def send(self, sender: str, recipient: str, message: bytes) -> None:
+            raise TransientError("451 try later", 451)
+
+        def close(self) -> None:
+            pass
+
+    server, _, _ = start(project, store, transport=Failing)
+    with server as url, httpx.Client(base_url=url) as client:
+        first = subscribe(client, "unlucky@example.com")
+    assert first.status_code == 503 and "try again later" in first.text
+    assert store.request_subscription("unlucky@example.com", "form", NOW)
