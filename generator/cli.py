@@ -122,10 +122,12 @@ def digest(issue: datetime | None, out: Path | None) -> None:
 
 
 def _register() -> None:
+    from generator.cli_send import send
     from generator.cli_subscribers import subscribers, subscriptions
 
     main.add_command(subscribers)
     main.add_command(subscriptions)
+    main.add_command(send)
 
 
 _register()

@@ -72,3 +72,9 @@ def past_issues(site: SiteConfig, articles: list[Article], now: datetime) -> dic
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
+
+
+def latest_issue_date(site: SiteConfig, now: datetime) -> date:
+    """The most recent digest day whose send moment has passed."""
+    day = next_issue_date(site, now)
+    return day if _utc(send_moment(site, day)) <= _utc(now) else day - timedelta(days=7)

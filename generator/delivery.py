@@ -1,0 +1,210 @@
+"""`press send`: deliver one issue to every active subscriber, exactly once.
+
+The main thread pages through the ledger's due rows and feeds a bounded queue; one worker per
+SMTP connection personalises each message from the prebuilt template, sends it, and commits
+the outcome before taking the next. Temporary failures are retried in later passes with a
+doubling delay; permanent ones are recorded and never retried. After `pause_after` failures
+in a row the send stops, leaving everything not yet accepted due for the next run.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TextIO
+
+from generator.config import DeliverySettings, SiteConfig
+from generator.digest_message import MessageTemplate, personalised_message
+from generator.ledger import Due, Ledger, LedgerWriter
+from generator.progress import Progress
+from generator.tokens import Signer
+from generator.transports import DeliveryError, PermanentError, TransportFactory
+
+PAGE = 500
+MAX_RETRY_WAIT = 600.0  # seconds; keeps an unattended retry pass bounded in time
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    limit: int | None = None  # at most this many subscribers tried in this run
+    rate: float | None = None  # messages per second, all connections together
+    connections: int = 1
+
+
+@dataclass
+class SendReport:
+    total: int = 0  # due when the run started
+    sent: int = 0
+    failed: int = 0  # permanently, plus temporary failures still due after the last retry
+    skipped: int = 0
+    bounced: int = 0  # subscribers marked bounced by this run
+    already_sent: int = 0
+    paused: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.paused
+
+
+@dataclass(frozen=True)
+class Mailing:
+    site: SiteConfig
+    template: MessageTemplate
+    signer: Signer
+    transport: TransportFactory
+    settings: DeliverySettings
+    clock: Callable[[], datetime]
+
+
+@dataclass
+class _Run:
+    """State shared by the workers of one pass."""
+
+    mailing: Mailing
+    ledger: Ledger
+    report: SendReport
+    progress: Progress
+    throttle: Throttle
+    retry: list[Due] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    failures_in_a_row: int = 0
+
+    def succeeded(self) -> None:
+        with self.lock:
+            self.report.sent += 1
+            self.failures_in_a_row = 0
+        self.progress.advance(True)
+
+    def failed(self, due: Due, error: DeliveryError, bounced: bool) -> None:
+        with self.lock:
+            if isinstance(error, PermanentError):
+                self.report.failed += 1
+                self.report.bounced += bounced
+            else:
+                self.retry.append(due)
+            self.failures_in_a_row += 1
+            limit = self.mailing.settings.pause_after
+            if self.failures_in_a_row >= limit and not self.stop.is_set():
+                self.report.paused = f"paused after {limit} failures in a row; last: {error}"
+                self.stop.set()
+        self.progress.advance(False)
+
+
+class Throttle:
+    """Spaces messages to at most `rate` per second across all workers (None: no limit)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.gap = 1.0 / rate if rate else 0.0
+        self.next = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.gap:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(self.next, now)
+            self.next = slot + self.gap
+        time.sleep(max(0.0, slot - now))
+
+
+def send_issue(mailing: Mailing, ledger: Ledger, plan: SendPlan, progress_to: TextIO) -> SendReport:
+    """Enqueue, then deliver in passes until nothing is due, retries run out, or a pause."""
+    ledger.enqueue(mailing.clock())
+    counts = ledger.counts()
+    report = SendReport(already_sent=counts.get("sent", 0))
+    report.total = counts.get("queued", 0) + counts.get("retry", 0)
+    if plan.limit is not None:
+        report.total = min(report.total, plan.limit)
+    progress = Progress(report.total, progress_to)
+    run = _Run(mailing, ledger, report, progress, Throttle(plan.rate))
+    _deliver_pass(run, plan, None)
+    settings = mailing.settings
+    for attempt in range(1, settings.max_attempts):
+        if not run.retry or run.stop.is_set():
+            break
+        ids = sorted(due.subscriber_id for due in run.retry)
+        run.retry = []
+        time.sleep(min(settings.retry_delay * 2 ** (attempt - 1), MAX_RETRY_WAIT))
+        _deliver_pass(run, plan, ids)
+    report.failed += len(run.retry)  # still due: the next run tries them again
+    progress.finish()
+    return report
+
+
+def _deliver_pass(run: _Run, plan: SendPlan, only: list[int] | None) -> None:
+    jobs: queue.Queue[Due | None] = queue.Queue(maxsize=plan.connections * 4)
+    workers = [
+        threading.Thread(target=_worker, args=(run, jobs), daemon=True)
+        for _ in range(plan.connections)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        _produce(run, jobs, plan, only)
+    finally:
+        for _ in workers:
+            jobs.put(None)
+        for worker in workers:
+            worker.join()
+
+
+def _produce(run: _Run, jobs: queue.Queue, plan: SendPlan, only: list[int] | None) -> None:
+    budget = plan.limit if only is None and plan.limit is not None else None
+    for chunk in _chunks(only) if only is not None else [None]:
+        after = 0
+        while not run.stop.is_set():
+            page = run.ledger.due_page(after, PAGE, chunk)
+            if not page:
+                break
+            after = page[-1].subscriber_id
+            inactive = [due.subscriber_id for due in page if not due.active]
+            run.ledger.mark_skipped(inactive, run.mailing.clock())
+            run.report.skipped += len(inactive)
+            for due in page:
+                if due.active and not run.stop.is_set():
+                    if budget is not None:
+                        if budget == 0:
+                            return
+                        budget -= 1
+                    jobs.put(due)
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + PAGE] for i in range(0, len(ids), PAGE)]
+
+
+def _worker(run: _Run, jobs: queue.Queue) -> None:
+    mailing = run.mailing
+    transport = mailing.transport()
+    writer = LedgerWriter(run.ledger)
+    sender = mailing.site.email.from_address
+    try:
+        while (due := jobs.get()) is not None:
+            if run.stop.is_set():
+                continue  # drain: what is left stays due for the next run
+            run.throttle.wait()
+            message = personalised_message(
+                mailing.site, mailing.template, mailing.signer, due.email
+            )
+            try:
+                transport.send(sender, due.email, message)
+            except PermanentError as exc:
+                bounced = writer.failed(
+                    due, str(exc), mailing.clock(), mailing.settings.bounce_limit
+                )
+                run.failed(due, exc, bounced)
+            except DeliveryError as exc:
+                writer.retry(due, str(exc), mailing.clock())
+                run.failed(due, exc, False)
+            else:
+                writer.sent(due, mailing.clock())
+                run.succeeded()
+    finally:
+        writer.close()
+        transport.close()
