@@ -57,12 +57,12 @@ def send(
         click.echo(f"No digest is due: the last one was due {due_at:%d/%m/%Y %H:%M %Z}.")
         click.echo("Pass --date to send an issue late.")
         return
-    if due_at > now and not (dry_run or test_address):
-        raise click.ClickException(f"the {day} digest is not due until {due_at:%d/%m/%Y %H:%M %Z}")
     try:
         prepared = prepare_digest(site, articles, day, now)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--date") from exc
+    if due_at > now and not (dry_run or test_address):
+        raise click.ClickException(f"the {day} digest is not due until {due_at:%d/%m/%Y %H:%M %Z}")
     if prepared.rendered is None or prepared.template is None:
         click.echo(f"No digest for {day}: nothing was published that week.")
         return

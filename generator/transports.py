@@ -108,6 +108,7 @@ class SMTPTransport:
             smtp.sendmail(sender, [recipient], message)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = exc.recipients[recipient]
+            self._reset_after(code)
             raise _classified(code, text) from exc
         except smtplib.SMTPResponseException as exc:
             self._reset_after(exc.smtp_code)

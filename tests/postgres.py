@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -13,16 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from asgi_server import free_port
+
 
 def postgres_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
@@ -39,7 +34,7 @@ def postgres_cluster() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="press-pg-"))
     if os.geteuid() == 0:
         shutil.chown(home, "postgres")
-    data, port = home / "data", _free_port()
+    data, port = home / "data", free_port()
 
     def run(program: str, *args: str) -> None:
         command = _as_postgres_user([str(bin_dir / program), *args])
