@@ -83,7 +83,7 @@ def _send_everyone(
     connections: int | None,
 ) -> None:
     from generator.cli_subscribers import open_store
-    from generator.delivery import Mailing, SendPlan, send_issue
+    from generator.delivery import Mailing, SendCrashed, SendPlan, send_issue
     from generator.ledger import Ledger
     from generator.send_lock import SendInProgress, exclusive_send
 
@@ -100,6 +100,8 @@ def _send_everyone(
             report = send_issue(mailing, ledger, plan, sys.stderr)
     except SendInProgress as exc:
         raise click.ClickException(str(exc)) from exc
+    except SendCrashed as exc:
+        raise click.ClickException(f"{exc}; run press send again to resume") from exc
     click.echo(
         f"Digest {day}: sent {report.sent:,}, failed {report.failed:,}, skipped {report.skipped:,}"
         f" (sent by earlier runs: {report.already_sent:,}; marked bounced: {report.bounced})"

@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 
+# press send holds one connection per SMTP connection (at most 64) plus its reader.
+POOL, OVERFLOW = 8, 64
+
 
 class DatabaseError(RuntimeError):
     """The database URL is unusable; the message says how to fix it."""
@@ -22,7 +25,7 @@ def open_engine(url: str, root: Path) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed.database, root)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, pool_size=POOL, max_overflow=OVERFLOW)
     raise DatabaseError(
         f"unsupported database '{parsed.get_backend_name()}' (use sqlite or postgresql)"
     )
@@ -42,7 +45,10 @@ def _sqlite_engine(database: str | None, root: Path) -> Engine:
     path = Path(database) if Path(database).is_absolute() else root / database
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=POOL,
+        max_overflow=OVERFLOW,
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _begin_immediate)

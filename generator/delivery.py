@@ -22,9 +22,10 @@ from generator.digest_message import MessageTemplate, personalised_message
 from generator.ledger import Due, Ledger, LedgerWriter
 from generator.progress import Progress
 from generator.tokens import Signer
-from generator.transports import DeliveryError, PermanentError, TransportFactory
+from generator.transports import DeliveryError, PermanentError, Transport, TransportFactory
 
 PAGE = 500
+BATCH = 20
 MAX_RETRY_WAIT = 600.0  # seconds; keeps an unattended retry pass bounded in time
 
 
@@ -73,6 +74,7 @@ class _Run:
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     failures_in_a_row: int = 0
+    crash: BaseException | None = None
 
     def succeeded(self) -> None:
         with self.lock:
@@ -124,6 +126,7 @@ def send_issue(mailing: Mailing, ledger: Ledger, plan: SendPlan, progress_to: Te
     progress = Progress(report.total, progress_to)
     run = _Run(mailing, ledger, report, progress, Throttle(plan.rate))
     _deliver_pass(run, plan, None)
+    _raise_crash(run)
     settings = mailing.settings
     for attempt in range(1, settings.max_attempts):
         if not run.retry or run.stop.is_set():
@@ -132,13 +135,26 @@ def send_issue(mailing: Mailing, ledger: Ledger, plan: SendPlan, progress_to: Te
         run.retry = []
         time.sleep(min(settings.retry_delay * 2 ** (attempt - 1), MAX_RETRY_WAIT))
         _deliver_pass(run, plan, ids)
+        _raise_crash(run)
     report.failed += len(run.retry)  # still due: the next run tries them again
     progress.finish()
     return report
 
 
+class SendCrashed(RuntimeError):
+    """Something other than delivery failed (database, disk); nothing accepted is lost."""
+
+
+def _raise_crash(run: _Run) -> None:
+    if run.crash is not None:
+        run.progress.finish()
+        raise SendCrashed(f"send stopped: {run.crash}") from run.crash
+
+
 def _deliver_pass(run: _Run, plan: SendPlan, only: list[int] | None) -> None:
-    jobs: queue.Queue[Due | None] = queue.Queue(maxsize=plan.connections * 4)
+    # Work goes out in small batches: a queue hand-off per message costs as much as a ledger
+    # commit. The queue is bounded, so memory does not grow with the number of subscribers.
+    jobs: queue.Queue[list[Due] | None] = queue.Queue(maxsize=plan.connections * 2)
     workers = [
         threading.Thread(target=_worker, args=(run, jobs), daemon=True)
         for _ in range(plan.connections)
@@ -158,21 +174,20 @@ def _produce(run: _Run, jobs: queue.Queue, plan: SendPlan, only: list[int] | Non
     budget = plan.limit if only is None and plan.limit is not None else None
     for chunk in _chunks(only) if only is not None else [None]:
         after = 0
-        while not run.stop.is_set():
+        while not run.stop.is_set() and budget != 0:
             page = run.ledger.due_page(after, PAGE, chunk)
             if not page:
                 break
             after = page[-1].subscriber_id
+            run.ledger.checkpoint()
             inactive = [due.subscriber_id for due in page if not due.active]
             run.ledger.mark_skipped(inactive, run.mailing.clock())
             run.report.skipped += len(inactive)
-            for due in page:
-                if due.active and not run.stop.is_set():
-                    if budget is not None:
-                        if budget == 0:
-                            return
-                        budget -= 1
-                    jobs.put(due)
+            active = [due for due in page if due.active]
+            if budget is not None:
+                active, budget = active[:budget], max(budget - len(active), 0)
+            for start in range(0, len(active), BATCH):
+                jobs.put(active[start : start + BATCH])
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
@@ -180,31 +195,51 @@ def _chunks(ids: list[int]) -> list[list[int]]:
 
 
 def _worker(run: _Run, jobs: queue.Queue) -> None:
-    mailing = run.mailing
-    transport = mailing.transport()
-    writer = LedgerWriter(run.ledger)
-    sender = mailing.site.email.from_address
     try:
-        while (due := jobs.get()) is not None:
-            if run.stop.is_set():
-                continue  # drain: what is left stays due for the next run
-            run.throttle.wait()
-            message = personalised_message(
-                mailing.site, mailing.template, mailing.signer, due.email
-            )
-            try:
-                transport.send(sender, due.email, message)
-            except PermanentError as exc:
-                bounced = writer.failed(
-                    due, str(exc), mailing.clock(), mailing.settings.bounce_limit
-                )
-                run.failed(due, exc, bounced)
-            except DeliveryError as exc:
-                writer.retry(due, str(exc), mailing.clock())
-                run.failed(due, exc, False)
-            else:
-                writer.sent(due, mailing.clock())
-                run.succeeded()
+        transport = run.mailing.transport()
+        writer = LedgerWriter(run.ledger)
+    except Exception as exc:
+        _crashed(run, jobs, exc)
+        return
+    sender = run.mailing.site.email.from_address
+    try:
+        while (batch := jobs.get()) is not None:
+            for due in batch:
+                if run.stop.is_set():
+                    break  # drain: what is left stays due for the next run
+                _deliver_one(run, transport, writer, sender, due)
+    except Exception as exc:
+        _crashed(run, jobs, exc)
     finally:
         writer.close()
         transport.close()
+
+
+def _crashed(run: _Run, jobs: queue.Queue, exc: Exception) -> None:
+    """Stop the send and keep draining, so the producer is never left blocked on a full queue."""
+    with run.lock:
+        run.crash = run.crash or exc
+    run.stop.set()
+    while jobs.get() is not None:
+        pass
+
+
+def _deliver_one(
+    run: _Run, transport: Transport, writer: LedgerWriter, sender: str, due: Due
+) -> None:
+    """Send one message and commit its outcome before the worker takes the next: at any
+    moment each connection has at most one accepted message the ledger does not know yet."""
+    mailing = run.mailing
+    run.throttle.wait()
+    message = personalised_message(mailing.site, mailing.template, mailing.signer, due.email)
+    try:
+        transport.send(sender, due.email, message)
+    except PermanentError as exc:
+        bounced = writer.failed(due, str(exc), mailing.clock(), mailing.settings.bounce_limit)
+        run.failed(due, exc, bounced)
+    except DeliveryError as exc:
+        writer.retry(due, str(exc), mailing.clock())
+        run.failed(due, exc, False)
+    else:
+        writer.sent(due, mailing.clock())
+        run.succeeded()

@@ -20,7 +20,7 @@ def _create_subscribers(conn: Connection) -> None:
 
 
 def _create_deliveries(conn: Connection) -> None:
-    deliveries.create(conn)  # with its indexes
+    deliveries.create(conn)
 
 
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_subscribers, _create_deliveries)

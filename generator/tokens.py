@@ -37,7 +37,7 @@ class Signer:
 
     def sign(self, purpose: str, subject: str, expires: int = 0) -> str:
         payload = f"{purpose}|{subject}|{expires}".encode()
-        mac = hmac.new(self.key, payload, hashlib.sha256).digest()[:20]
+        mac = hmac.digest(self.key, payload, "sha256")[:20]  # one-shot C path: once per email
         return f"{_b64(payload)}.{_b64(mac)}"
 
     def verify(self, purpose: str, token: str, now: int = 0) -> str:

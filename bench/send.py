@@ -1,0 +1,146 @@
+"""Send speed and memory: `send_issue` (ledger, personalisation, commits) against the ceiling of
+sending one prebuilt message over the same SMTP connections, both to a counting aiosmtpd server
+on 127.0.0.1 running in another process.
+
+    .venv/bin/python bench/send.py [--subscribers 100000] [--small 10000] [--connections 4]
+
+Prints messages per second for both, their ratio (target >= 0.9), and peak traced memory of the
+send at the small and the full size (target: full <= 1.2 x small), each measured in a fresh
+child process so the two do not share allocations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from corpus import NOW, make_corpus
+from counting_smtp import counting_server
+
+from generator.content import load_content
+from generator.delivery import Mailing, SendPlan, send_issue
+from generator.digest import prepare_digest
+from generator.digest_message import personalised_message
+from generator.ledger import Ledger
+from generator.subscribers import NewSubscriber, SubscriberStore
+from generator.tokens import Signer
+from generator.transports import transport_factory
+
+ISSUE = date(2026, 11, 21)
+SIGNER = Signer(b"benchmark-signing-key-0123")
+
+
+def setup(dest: Path, subscribers: int):
+    root = make_corpus(dest, 40)
+    site, articles = load_content(root)
+    site = replace(site, delivery=replace(site.delivery, retry_delay=0.1))
+    template = prepare_digest(site, articles, ISSUE, NOW).template
+    store = SubscriberStore.open(f"sqlite:///{dest / 'subscribers.sqlite3'}", root)
+    batch = (NewSubscriber(f"reader{i:06}@example.com") for i in range(subscribers))
+    store.add_many(batch, NOW)
+    return root, site, template, store
+
+
+def run_send(root, site, template, store, url: str, connections: int):
+    mailing = Mailing(site, template, SIGNER, transport_factory(url, root), site.delivery, lambda: NOW)
+    ledger = Ledger(store.engine, f"{ISSUE.isoformat()}-{time.monotonic_ns()}")
+    start, cpu = time.perf_counter(), time.process_time()
+    report = send_issue(mailing, ledger, SendPlan(connections=connections), io.StringIO())
+    print(f"  (press send CPU {time.process_time() - cpu:.1f} s)")
+    return report, time.perf_counter() - start
+
+
+def run_ceiling(root, site, template, url: str, count: int, connections: int) -> float:
+    message = personalised_message(site, template, SIGNER, "reader000000@example.com")
+    factory = transport_factory(url, root)
+    sender = site.email.from_address
+
+    def worker(offset: int) -> None:
+        transport = factory()
+        for index in range(offset, count, connections):
+            transport.send(sender, f"reader{index:06}@example.com", message)
+        transport.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    start, cpu = time.perf_counter(), time.process_time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(f"  (ceiling CPU {time.process_time() - cpu:.1f} s)")
+    return time.perf_counter() - start
+
+
+def memory_child(subscribers: int, connections: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, counting_server() as (url, count):
+        root, site, template, store = setup(Path(tmp), subscribers)
+        tracemalloc.start()
+        report, _ = run_send(root, site, template, store, url, connections)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert report.sent == subscribers == count.value, (report, count.value)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(json.dumps({"peak": peak, "rss": rss}))
+
+
+def measure_memory(subscribers: int, connections: int) -> dict:
+    command = [sys.executable, __file__, "--memory-child", str(subscribers)]
+    command += ["--connections", str(connections)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=3600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _rates(values: list[float]) -> str:
+    return ", ".join(f"{v:,.0f}" for v in values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--server", choices=["fast", "aiosmtpd"], default="fast")
+    parser.add_argument("--rounds", type=int, default=2, help="Alternating runs; best counts.")
+    parser.add_argument("--memory-child", type=int)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.connections)
+        return
+    n, c = args.subscribers, args.connections
+    ceilings, sends = [], []
+    with tempfile.TemporaryDirectory() as tmp, counting_server(args.server) as (url, count):
+        root, site, template, store = setup(Path(tmp), n)
+        print(f"{n:,} subscribers, {c} SMTP connections to the {args.server} server on 127.0.0.1")
+        # Alternating rounds, best of each: a shared machine's noise hits both sides alike.
+        for _ in range(args.rounds):
+            ceilings.append(n / run_ceiling(root, site, template, url, n, c))
+            report, seconds = run_send(root, site, template, store, url, c)
+            assert report.sent == n, report
+            sends.append(n / seconds)
+        assert count.value == 2 * n * args.rounds, count.value
+    ceiling, ours = max(ceilings), max(sends)
+    print(f"ceiling (prebuilt bytes): {ceiling:8,.0f} msg/s  (rounds: {_rates(ceilings)})")
+    print(f"press send:               {ours:8,.0f} msg/s  (rounds: {_rates(sends)})")
+    print(f"ratio:                    {ours / ceiling:8.2f}   (target >= 0.9)")
+    small, full = measure_memory(args.small, c), measure_memory(n, c)
+    for label, size, m in (("small", args.small, small), ("full", n, full)):
+        print(
+            f"peak traced memory at {size:>7,}: {m['peak'] / 2**20:6.2f} MiB "
+            f"(process max RSS {m['rss'] / 2**20:.0f} MiB)"
+        )
+    print(f"memory ratio full/small:  {full['peak'] / small['peak']:8.2f}   (target <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()
