@@ -19,7 +19,7 @@ from typing import TextIO
 
 from generator.config import DeliverySettings, SiteConfig
 from generator.digest_message import MessageTemplate, personalised_message
-from generator.ledger import Due, Ledger, LedgerWriter
+from generator.ledger import CommitPipeline, Committed, Due, Ledger, LedgerWriter
 from generator.progress import Progress
 from generator.tokens import Signer
 from generator.transports import DeliveryError, PermanentError, Transport, TransportFactory
@@ -155,8 +155,9 @@ def _deliver_pass(run: _Run, plan: SendPlan, only: list[int] | None) -> None:
     # Work goes out in small batches: a queue hand-off per message costs as much as a ledger
     # commit. The queue is bounded, so memory does not grow with the number of subscribers.
     jobs: queue.Queue[list[Due] | None] = queue.Queue(maxsize=plan.connections * 2)
+    pipeline = CommitPipeline(run.ledger, run.mailing.clock)
     workers = [
-        threading.Thread(target=_worker, args=(run, jobs), daemon=True)
+        threading.Thread(target=_worker, args=(run, jobs, pipeline), daemon=True)
         for _ in range(plan.connections)
     ]
     for worker in workers:
@@ -168,6 +169,7 @@ def _deliver_pass(run: _Run, plan: SendPlan, only: list[int] | None) -> None:
             jobs.put(None)
         for worker in workers:
             worker.join()
+        pipeline.close()
 
 
 def _produce(run: _Run, jobs: queue.Queue, plan: SendPlan, only: list[int] | None) -> None:
@@ -194,7 +196,7 @@ def _chunks(ids: list[int]) -> list[list[int]]:
     return [ids[i : i + PAGE] for i in range(0, len(ids), PAGE)]
 
 
-def _worker(run: _Run, jobs: queue.Queue) -> None:
+def _worker(run: _Run, jobs: queue.Queue, pipeline: CommitPipeline) -> None:
     try:
         transport = run.mailing.transport()
         writer = LedgerWriter(run.ledger)
@@ -202,12 +204,15 @@ def _worker(run: _Run, jobs: queue.Queue) -> None:
         _crashed(run, jobs, exc)
         return
     sender = run.mailing.site.email.from_address
+    pending: Committed | None = None
     try:
         while (batch := jobs.get()) is not None:
             for due in batch:
                 if run.stop.is_set():
                     break  # drain: what is left stays due for the next run
-                _deliver_one(run, transport, writer, sender, due)
+                pending = _deliver_one(run, transport, writer, pipeline, sender, due, pending)
+        if pending is not None:
+            pipeline.wait(pending)
     except Exception as exc:
         _crashed(run, jobs, exc)
     finally:
@@ -225,21 +230,32 @@ def _crashed(run: _Run, jobs: queue.Queue, exc: Exception) -> None:
 
 
 def _deliver_one(
-    run: _Run, transport: Transport, writer: LedgerWriter, sender: str, due: Due
-) -> None:
-    """Send one message and commit its outcome before the worker takes the next: at any
-    moment each connection has at most one accepted message the ledger does not know yet."""
+    run: _Run,
+    transport: Transport,
+    writer: LedgerWriter,
+    pipeline: CommitPipeline,
+    sender: str,
+    due: Due,
+    pending: Committed | None,
+) -> Committed | None:
+    """Send one message; returns the lock released once its acceptance is committed."""
     mailing = run.mailing
     run.throttle.wait()
     message = personalised_message(mailing.site, mailing.template, mailing.signer, due.email)
+    committed = None if pending is None else (lambda: pipeline.wait(pending))
     try:
-        transport.send(sender, due.email, message)
+        transport.send(sender, due.email, message, committed)
     except PermanentError as exc:
+        if committed is not None:
+            committed()
         bounced = writer.failed(due, str(exc), mailing.clock(), mailing.settings.bounce_limit)
         run.failed(due, exc, bounced)
+        return None
     except DeliveryError as exc:
+        if committed is not None:
+            committed()
         writer.retry(due, str(exc), mailing.clock())
         run.failed(due, exc, False)
-    else:
-        writer.sent(due, mailing.clock())
-        run.succeeded()
+        return None
+    run.succeeded()
+    return pipeline.submit(due)

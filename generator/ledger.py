@@ -8,9 +8,11 @@ permanent failure; never retried), skipped (no longer active when its turn came)
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from queue import SimpleQueue
 
 from sqlalchemy import (
     Connection,
@@ -218,3 +220,53 @@ class LedgerWriter:
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
+
+
+Committed = threading.Lock
+
+
+class CommitPipeline:
+    """Records accepted messages from a thread of its own, so a worker's next MAIL and RCPT
+    round trips overlap the commit of its last acceptance.
+
+    The worker passes the returned event to the transport as `before_data`: a message is not
+    offered to the server before the previous one on that connection is committed, so each
+    connection still has at most one accepted message the ledger does not know yet.
+    """
+
+    WAIT = 60.0  # seconds; a commit that takes longer means the database is in trouble
+
+    def __init__(self, ledger: Ledger, now: Callable[[], datetime]) -> None:
+        self.writer = LedgerWriter(ledger)
+        self.now = now
+        self.error: BaseException | None = None
+        self._queue: SimpleQueue[tuple[Due, Committed] | None] = SimpleQueue()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def submit(self, due: Due) -> Committed:
+        done = threading.Lock()  # held until the commit: lighter than an Event, once per email
+        done.acquire()
+        self._queue.put((due, done))
+        return done
+
+    def wait(self, done: Committed) -> None:
+        if not done.acquire(timeout=self.WAIT) or self.error is not None:
+            raise RuntimeError(f"the ledger could not record a sent message: {self.error}")
+        done.release()  # waiting twice (a retry path) must not block
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            due, done = item
+            try:
+                if self.error is None:
+                    self.writer.sent(due, self.now())
+            except Exception as exc:  # every waiting worker sees it
+                self.error = exc
+            finally:
+                done.release()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(self.WAIT)
+        self.writer.close()

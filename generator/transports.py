@@ -40,8 +40,16 @@ class TransportConfigError(ValueError):
     """The transport URL cannot be used; the message says why."""
 
 
+Hook = Callable[[], None]
+
+
 class Transport(Protocol):
-    def send(self, sender: str, recipient: str, message: bytes) -> None: ...
+    """`before_data`, when given, runs before the server could accept the message: the sender
+    uses it to make sure the previous message's outcome is on disk first."""
+
+    def send(
+        self, sender: str, recipient: str, message: bytes, before_data: Hook | None = None
+    ) -> None: ...
 
     def close(self) -> None: ...
 
@@ -56,7 +64,11 @@ class MemoryTransport:
     outbox: list[tuple[str, str, bytes]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, sender: str, recipient: str, message: bytes) -> None:
+    def send(
+        self, sender: str, recipient: str, message: bytes, before_data: Hook | None = None
+    ) -> None:
+        if before_data is not None:
+            before_data()
         with self.lock:
             self.outbox.append((sender, recipient, message))
 
@@ -73,7 +85,11 @@ class MaildirTransport:
         for sub in ("tmp", "new", "cur"):
             (path / sub).mkdir(parents=True, exist_ok=True)
 
-    def send(self, sender: str, recipient: str, message: bytes) -> None:
+    def send(
+        self, sender: str, recipient: str, message: bytes, before_data: Hook | None = None
+    ) -> None:
+        if before_data is not None:
+            before_data()
         self._counter += 1
         name = f"{os.getpid()}.{threading.get_ident()}.{self._counter}.{os.urandom(4).hex()}"
         tmp = self.path / "tmp" / name
@@ -102,14 +118,12 @@ class SMTPTransport:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
 
-    def send(self, sender: str, recipient: str, message: bytes) -> None:
+    def send(
+        self, sender: str, recipient: str, message: bytes, before_data: Hook | None = None
+    ) -> None:
         try:
             smtp = self._smtp or self._connect()
-            smtp.sendmail(sender, [recipient], message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = exc.recipients[recipient]
-            self._reset_after(code)
-            raise _classified(code, text) from exc
+            _transaction(smtp, sender, recipient, message, before_data)
         except smtplib.SMTPResponseException as exc:
             self._reset_after(exc.smtp_code)
             raise _classified(exc.smtp_code, exc.smtp_error) from exc
@@ -155,6 +169,27 @@ class SMTPTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._smtp.quit()
             self._drop()
+
+
+def _transaction(
+    smtp: smtplib.SMTP, sender: str, recipient: str, message: bytes, before_data: Hook | None
+) -> None:
+    """smtplib's sendmail for one recipient, one step at a time, so that `before_data` runs
+    after MAIL and RCPT (the round trips it can overlap) and before DATA."""
+    for command, argument, accepted in (
+        (smtp.mail, sender, (250,)),
+        (smtp.rcpt, recipient, (250, 251)),
+    ):
+        code, text = command(argument)
+        if code not in accepted:
+            if code != 421:
+                smtp.rset()
+            raise smtplib.SMTPResponseException(code, text)
+    if before_data is not None:
+        before_data()
+    code, text = smtp.data(message)
+    if code != 250:
+        raise smtplib.SMTPResponseException(code, text)
 
 
 def _classified(code: int, text: bytes | str) -> DeliveryError:
