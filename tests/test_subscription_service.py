@@ -257,3 +257,19 @@ def test_a_failed_confirmation_email_can_be_retried_at_once(project: Path, store
         first = subscribe(client, "unlucky@example.com")
     assert first.status_code == 503 and "try again later" in first.text
     assert store.request_subscription("unlucky@example.com", "form", NOW)
+
+
+def test_service_pages_are_valid_html(svc: Running, tmp_path: Path):
+    from test_site_quality import nu_errors
+
+    svc.store.add(NewSubscriber("page@example.com"), NOW)
+    token = KEY.sign("unsubscribe", "page@example.com")
+    with svc.client() as client:
+        pages = {
+            "inbox.html": subscribe(client, "x@example.com").text,
+            "unsubscribe.html": client.get(f"/unsubscribe/{token}").text,
+            "invalid.html": client.get("/unsubscribe/forged").text,
+        }
+    for name, html in pages.items():
+        (tmp_path / name).write_text(html, encoding="utf-8")
+    assert nu_errors(sorted(tmp_path.glob("*.html"))) == []
