@@ -20,10 +20,10 @@ END_OF_DATA = b"\r\n.\r\n"
 
 
 class _FastSMTP(asyncio.Protocol):
-    def __init__(self, count) -> None:  # noqa: ANN001
+    def __init__(self, count) -> None:
         self.count, self.buffer, self.in_data, self.recipients = count, b"", False, 0
 
-    def connection_made(self, transport) -> None:  # noqa: ANN001
+    def connection_made(self, transport) -> None:
         self.transport = transport
         transport.write(b"220 counting ESMTP\r\n")
 
@@ -66,7 +66,7 @@ class _FastSMTP(asyncio.Protocol):
             self.transport.write(b"250 OK\r\n")
 
 
-def _serve_fast(port: int, count, ready) -> None:  # noqa: ANN001
+def _serve_fast(port: int, count, ready) -> None:
     async def run() -> None:
         loop = asyncio.get_running_loop()
         await loop.create_server(lambda: _FastSMTP(count), "127.0.0.1", port)
@@ -77,16 +77,16 @@ def _serve_fast(port: int, count, ready) -> None:  # noqa: ANN001
 
 
 class _AiosmtpdCounter:
-    def __init__(self, count) -> None:  # noqa: ANN001
+    def __init__(self, count) -> None:
         self.count = count
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope):
         with self.count.get_lock():
             self.count.value += len(envelope.rcpt_tos)
         return "250 OK"
 
 
-def _serve_aiosmtpd(port: int, count, ready) -> None:  # noqa: ANN001
+def _serve_aiosmtpd(port: int, count, ready) -> None:
     from aiosmtpd.controller import Controller
 
     Controller(_AiosmtpdCounter(count), hostname="127.0.0.1", port=port).start()

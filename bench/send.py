@@ -53,7 +53,9 @@ def setup(dest: Path, subscribers: int):
 
 
 def run_send(root, site, template, store, url: str, connections: int):
-    mailing = Mailing(site, template, SIGNER, transport_factory(url, root), site.delivery, lambda: NOW)
+    mailing = Mailing(
+        site, template, SIGNER, transport_factory(url, root), site.delivery, lambda: NOW
+    )
     ledger = Ledger(store.engine, f"{ISSUE.isoformat()}-{time.monotonic_ns()}")
     start, cpu = time.perf_counter(), time.process_time()
     report = send_issue(mailing, ledger, SendPlan(connections=connections), io.StringIO())
@@ -134,7 +136,7 @@ def main() -> None:
     print(f"press send:               {ours:8,.0f} msg/s  (rounds: {_rates(sends)})")
     print(f"ratio:                    {ours / ceiling:8.2f}   (target >= 0.9)")
     small, full = measure_memory(args.small, c), measure_memory(n, c)
-    for label, size, m in (("small", args.small, small), ("full", n, full)):
+    for size, m in ((args.small, small), (n, full)):
         print(
             f"peak traced memory at {size:>7,}: {m['peak'] / 2**20:6.2f} MiB "
             f"(process max RSS {m['rss'] / 2**20:.0f} MiB)"

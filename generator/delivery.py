@@ -3,9 +3,11 @@
 The main thread pages through the ledger's due rows and feeds a bounded queue; one worker per
 SMTP connection personalises each message from the prebuilt template and sends it. A commit
 thread records each acceptance while the worker starts its next message, and the worker does
-not let the server accept that next message (DATA) before the commit is done. Temporary failures are retried in later passes with a
-doubling delay; permanent ones are recorded and never retried. After `pause_after` failures
-in a row the send stops, leaving everything not yet accepted due for the next run.
+not let the server accept that next message (DATA) before the commit is done.
+
+Temporary failures are retried in later passes with a doubling delay; permanent ones are
+recorded and never retried. After `pause_after` failures in a row the send stops, leaving
+everything not yet accepted due for the next run.
 """
 
 from __future__ import annotations
