@@ -25,7 +25,13 @@ from generator.digest_message import MessageTemplate, personalised_message
 from generator.ledger import CommitPipeline, Committed, Due, Ledger, LedgerWriter
 from generator.progress import Progress
 from generator.tokens import Signer
-from generator.transports import DeliveryError, PermanentError, Transport, TransportFactory
+from generator.transports import (
+    DeliveryError,
+    PermanentError,
+    SetupError,
+    Transport,
+    TransportFactory,
+)
 
 PAGE = 500
 BATCH = 20
@@ -78,6 +84,11 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     failures_in_a_row: int = 0
     crash: BaseException | None = None
+
+    def halt(self, reason: str) -> None:
+        with self.lock:
+            self.report.paused = self.report.paused or reason
+        self.stop.set()
 
     def succeeded(self) -> None:
         with self.lock:
@@ -248,6 +259,11 @@ def _deliver_one(
     committed = None if pending is None else (lambda: pipeline.wait(pending))
     try:
         transport.send(sender, due.email, message, committed)
+    except SetupError as exc:
+        if committed is not None:
+            committed()
+        run.halt(f"cannot use the transport: {exc}")
+        return None
     except PermanentError as exc:
         if committed is not None:
             committed()

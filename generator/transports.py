@@ -36,6 +36,11 @@ class PermanentError(DeliveryError):
     """Never retry this recipient for this message."""
 
 
+class SetupError(DeliveryError):
+    """The transport itself cannot be used (login refused, TLS failed, no STARTTLS): nothing to
+    do with the recipient, so it must never count against them."""
+
+
 class TransportConfigError(ValueError):
     """The transport URL cannot be used; the message says why."""
 
@@ -109,6 +114,7 @@ class SMTPSettings:
     implicit_tls: bool
     starttls: str  # "required", "optional" or "off" (plain SMTP, loopback only)
     timeout: float
+    cafile: str = ""  # a private CA to trust instead of the system's (internal relays)
 
 
 class SMTPTransport:
@@ -121,8 +127,8 @@ class SMTPTransport:
     def send(
         self, sender: str, recipient: str, message: bytes, before_data: Hook | None = None
     ) -> None:
+        smtp = self._smtp or self._connect_or_explain()
         try:
-            smtp = self._smtp or self._connect()
             _transaction(smtp, sender, recipient, message, before_data)
         except smtplib.SMTPResponseException as exc:
             self._reset_after(exc.smtp_code)
@@ -131,23 +137,38 @@ class SMTPTransport:
             self._drop()
             raise TransientError(f"connection failed: {exc or type(exc).__name__}") from exc
 
+    def _connect_or_explain(self) -> smtplib.SMTP:
+        try:
+            return self._connect()
+        except (
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPNotSupportedError,
+            ssl.SSLError,
+        ) as exc:
+            self._drop()
+            raise SetupError(f"{self.settings.host}: {exc}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise TransientError(f"cannot connect to {self.settings.host}: {exc}") from exc
+
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.cafile or None)
         if s.implicit_tls:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.host, s.port, timeout=s.timeout, context=context
             )
         else:
             smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        self._smtp = smtp  # so that a failure below closes it
         smtp.ehlo()
         if not s.implicit_tls and s.starttls != "off":
             if smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
             elif s.starttls == "required":
-                smtp.close()
-                raise PermanentError(f"{s.host} does not offer STARTTLS; refusing to send in clear")
+                self._drop()
+                raise SetupError(f"{s.host} does not offer STARTTLS; refusing to send in clear")
         if s.user:
             smtp.login(s.user, s.password)
         self._smtp = smtp
@@ -241,4 +262,5 @@ def smtp_settings(url: str) -> SMTPSettings:
         implicit_tls=implicit,
         starttls=starttls,
         timeout=float(query.get("timeout", 30)),
+        cafile=query.get("cafile", ""),
     )

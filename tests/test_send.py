@@ -155,6 +155,24 @@ def test_a_send_pauses_after_repeated_failures_and_says_why(mail_project):
     assert counts.get("queued", 0) + counts.get("retry", 0) == 50  # all still due
 
 
+def test_a_transport_that_cannot_be_used_stops_the_send_and_blames_nobody(mail_project):
+    root, url, populate = mail_project
+    store = populate(10)
+    with smtp_server() as (smtp, server):
+        login = smtp.replace("smtp://", "smtp://digest@")  # this server offers no AUTH
+        env = {"PRESS_SMTP_PASSWORD": "s3cret"}
+        result = run_press(
+            root, "send", "--transport", login,
+            env={**env, "PRESS_DATABASE_URL": url, "PRESS_SIGNING_KEY": KEY,
+                 "SOURCE_DATE_EPOCH": str(int(SATURDAY.timestamp()))},
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert "Stopped: cannot use the transport: 127.0.0.1: SMTP AUTH extension" in result.stderr
+    assert server.count() == 0
+    assert Ledger(store.engine, ISSUE).counts() == {"queued": 10}
+    assert store.count_by_status()["active"] == 10
+
+
 def test_two_sends_of_one_digest_cannot_run_at_once(mail_project):
     root, url, populate = mail_project
     store = populate(5)
