@@ -13,11 +13,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from generator.transports import SetupError, transport_factory
 
-# The implicit-TLS test server must not insist on STARTTLS for AUTH (see start()); aiosmtpd warns.
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-
 from asgi_server import free_port
 from smtp_server import Recorder
+
+# The implicit-TLS test server must not insist on STARTTLS for AUTH (see start()); aiosmtpd warns.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
 @pytest.fixture(scope="module")
