@@ -42,9 +42,10 @@ class Progress:
         done = self.sent + self.failed
         rate = done / elapsed
         left = (self.total - done) / rate if rate else 0.0
+        shown = f"{rate:,.1f}" if rate < 10 else f"{rate:,.0f}"  # a --rate 2 send is not "0"
         return (
             f"sent {self.sent:,}/{self.total:,}  failed {self.failed:,}  "
-            f"{rate:,.0f} msg/s  {_clock_time(left)} left"
+            f"{shown} msg/s  {_clock_time(left)} left"
         )
 
     def _draw(self, now: float) -> None:

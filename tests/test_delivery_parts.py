@@ -47,5 +47,5 @@ def test_progress_shows_sent_of_total_rate_and_time_left():
     progress.advance(True)  # at 1 s: not yet time to print
     progress.advance(False)  # at 2 s
     progress.advance(True)  # at 12 s: prints
-    assert stream.getvalue() == "sent 2/100  failed 1  0 msg/s  0:06:28 left\n"
+    assert stream.getvalue() == "sent 2/100  failed 1  0.2 msg/s  0:06:28 left\n"
     assert progress.line(13.0).startswith("sent 2/100  failed 1")
