@@ -138,14 +138,11 @@ def _signer_and_transport(
 def _send_test(
     site: SiteConfig, rendered: RenderedDigest, transport: str | None, address: str
 ) -> None:
-    from generator.addresses import InvalidAddress, normalise_address
+    from generator.cli_subscribers import checked_address
     from generator.digest_message import build_message_template, personalised_message
     from generator.transports import DeliveryError
 
-    try:
-        to = normalise_address(address)
-    except InvalidAddress as exc:
-        raise click.BadParameter(f"'{address}': {exc}", param_hint="--test") from exc
+    to = checked_address(address, "--test")
     signer, factory = _signer_and_transport(site, transport)
     marked = dataclasses.replace(rendered, subject="[TEST] " + rendered.subject)
     template = build_message_template(site, marked)

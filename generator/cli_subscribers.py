@@ -32,11 +32,11 @@ def open_store(site: SiteConfig) -> SubscriberStore:
         raise click.ClickException(f"cannot open the subscriber database: {reason}") from exc
 
 
-def _address(text: str) -> str:
+def checked_address(text: str, param_hint: str = "EMAIL") -> str:
     try:
         return normalise_address(text)
     except InvalidAddress as exc:
-        raise click.BadParameter(f"'{text}': {exc}", param_hint="EMAIL") from exc
+        raise click.BadParameter(f"'{text}': {exc}", param_hint=param_hint) from exc
 
 
 @click.group()
@@ -52,7 +52,7 @@ def subscribers() -> None:
 def add(emails: tuple[str, ...], status: str, source: str) -> None:
     """Add subscribers; addresses already known are left unchanged."""
     site = load_site(project_root())
-    rows = [NewSubscriber(_address(e), status, source) for e in emails]
+    rows = [NewSubscriber(checked_address(e), status, source) for e in emails]
     added = open_store(site).add_many(rows, current_time())
     click.echo(f"added {added}, already known {len(rows) - added}")
 
@@ -115,7 +115,7 @@ def list_(status: str | None, limit: int | None) -> None:
 def remove(email: str, erase: bool) -> None:
     """Unsubscribe EMAIL (kept as unsubscribed so imports cannot bring it back)."""
     store = open_store(load_site(project_root()))
-    address = _address(email)
+    address = checked_address(email)
     found = store.erase(address) if erase else store.unsubscribe(address, current_time())
     if not found:
         raise click.ClickException(f"{address} is not a subscriber")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event, make_url
 
@@ -29,14 +33,6 @@ def open_engine(url: str, root: Path) -> Engine:
     raise DatabaseError(
         f"unsupported database '{parsed.get_backend_name()}' (use sqlite or postgresql)"
     )
-
-
-def sqlite_path(url: str, root: Path) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    path = Path(parsed.database)
-    return path if path.is_absolute() else root / path
 
 
 def _sqlite_engine(database: str | None, root: Path) -> Engine:
@@ -80,3 +76,24 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 def configured_database(configured: str) -> str:
     """The database URL: PRESS_DATABASE_URL when set (it may hold a password), else site.yml."""
     return os.environ.get("PRESS_DATABASE_URL") or configured
+
+
+_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[object]:
+    """One lock per SQLite database for all of this process's writers (store and ledger alike).
+
+    SQLite lets one writer in at a time and makes the others sleep and poll (1 ms, then longer);
+    queueing them on a Python lock hands the database over at once. PostgreSQL needs none.
+    """
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(engine, threading.Lock())
+
+
+def as_stored(moment: datetime) -> datetime:
+    """Timestamps are stored in UTC (SQLite keeps no zone and hands them back naive)."""
+    return moment.astimezone(UTC)

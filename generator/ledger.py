@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from queue import SimpleQueue
@@ -27,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 
+from generator.database import as_stored, write_lock
 from generator.store_schema import deliveries, subscribers
 
 DUE = ("queued", "retry")
@@ -49,16 +49,11 @@ class Due:
 class Ledger:
     def __init__(self, engine: Engine, issue: str) -> None:
         self.engine, self.issue = engine, issue
-        # SQLite has one writer at a time and a busy writer waits in sleeps of 1 ms and more;
-        # queueing this process's writers on a Python lock hands the database over at once.
-        sqlite = engine.dialect.name == "sqlite"
-        self.write_lock: AbstractContextManager[object] = (
-            threading.Lock() if sqlite else nullcontext()
-        )
+        self.write_lock = write_lock(engine)
 
     def enqueue(self, now: datetime) -> int:
         """Add a queued row for every active subscriber who has none; returns how many."""
-        stamp = now.astimezone(UTC)
+        stamp = as_stored(now)
         already = exists().where(
             deliveries.c.issue == self.issue, deliveries.c.subscriber_id == subscribers.c.id
         )
@@ -116,7 +111,7 @@ class Ledger:
     def mark_skipped(self, ids: list[int], now: datetime) -> None:
         if ids:
             with self.engine.begin() as conn:
-                conn.execute(self._row(ids).values(status="skipped", updated_at=_utc(now)))
+                conn.execute(self._row(ids).values(status="skipped", updated_at=as_stored(now)))
 
     def _row(self, ids: list[int]) -> Update:
         return update(deliveries).where(
@@ -186,14 +181,14 @@ class LedgerWriter:
             bounced = self.conn.execute(
                 self._subscriber(due)
                 .where(subscribers.c.bounce_count >= bounce_limit, subscribers.c.status == "active")
-                .values(status="bounced", updated_at=_utc(now))
+                .values(status="bounced", updated_at=as_stored(now))
             ).rowcount
             self.conn.commit()
         return bounced == 1
 
     def _record(self, due: Due, status: str, error: str, now: datetime) -> None:
         values = {"i": self.issue, "sid": due.subscriber_id, "st": status, "err": error[:500]}
-        self.conn.execute(_RECORD, {**values, "at": _utc(now)})
+        self.conn.execute(_RECORD, {**values, "at": as_stored(now)})
 
     def _record_fast(self, due: Due, status: str, now: datetime) -> None:
         second = int(now.timestamp())  # the ledger keeps seconds; format each second once
@@ -216,10 +211,6 @@ class LedgerWriter:
             self._cursor.execute("PRAGMA wal_autocheckpoint=1000")  # the pool reuses it
         self._cursor.close()
         self.conn.close()
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
 
 
 Committed = threading.Lock
