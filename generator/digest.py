@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -12,6 +10,7 @@ from generator.articles import Article
 from generator.config import SiteConfig
 from generator.digest_message import MessageTemplate, build_message_template, personalised_message
 from generator.digest_render import UNSUBSCRIBE_PLACEHOLDER, RenderedDigest, render_digest
+from generator.publish import write_atomically
 from generator.schedule import DigestWindow, digest_window, select_week
 from generator.tokens import Signer
 
@@ -50,10 +49,3 @@ def write_preview(site: SiteConfig, prepared: PreparedDigest, out: Path, signer:
     for name, content in data.items():
         write_atomically(out / name, content)
     return {name: len(content) for name, content in data.items()}
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    os.replace(tmp, path)

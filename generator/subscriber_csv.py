@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.addresses import InvalidAddress, normalise_address
-from generator.digest import write_atomically
 from generator.problems import Problem, display_path
+from generator.publish import write_atomically
 from generator.store_schema import STATUSES
 from generator.subscribers import NewSubscriber, Subscriber
 
