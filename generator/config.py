@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -98,7 +99,7 @@ class SiteConfig:
     def posts_dir(self) -> Path:
         return self.root / "content" / "posts"
 
-    @property
+    @cached_property  # read once per email of a send; a regex each time showed in profiles
     def domain(self) -> str:
         return re.sub(r"^https?://([^/:]+).*$", r"\1", self.url)
 

@@ -94,6 +94,14 @@ def write_lock(engine: Engine) -> AbstractContextManager[object]:
         return _WRITE_LOCKS.setdefault(engine, threading.Lock())
 
 
+def sqlite_sidecar(engine: Engine, suffix: str) -> Path | None:
+    """A file beside a SQLite database (`subscribers.send-2026-11-21.lock` for
+    `subscribers.sqlite3`); None for a server database, which has no directory of its own."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return Path(str(engine.url.database)).with_suffix(suffix)
+
+
 def as_stored(moment: datetime) -> datetime:
     """Timestamps are stored in UTC (SQLite keeps no zone and hands them back naive)."""
     return moment.astimezone(UTC)

@@ -1,9 +1,9 @@
 """`press send`: deliver one issue to every active subscriber, exactly once.
 
 The main thread pages through the ledger's due rows and feeds a bounded queue; one worker per
-SMTP connection personalises each message from the prebuilt template and sends it. A commit
-thread records each acceptance while the worker starts its next message, and the worker does
-not let the server accept that next message (DATA) before the commit is done.
+SMTP connection personalises each message from the prebuilt template and sends it. Each
+acceptance is recorded (acceptance.py) before the worker lets the server accept its next
+message, so a crash costs at most one duplicate per connection.
 
 Temporary failures are retried in later passes with a doubling delay; permanent ones are
 recorded and never retried. After `pause_after` failures in a row the send stops, leaving
@@ -20,9 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
+from generator.acceptance import (
+    AcceptanceRecorder,
+    Hook,
+    acceptance_recorder,
+    recover_acceptances,
+)
 from generator.config import DeliverySettings, SiteConfig
 from generator.digest_message import MessageTemplate, personalised_message
-from generator.ledger import CommitPipeline, Committed, Due, Ledger, LedgerWriter
+from generator.ledger import Due, Ledger, LedgerWriter, chunked
 from generator.progress import Progress
 from generator.tokens import Signer
 from generator.transports import (
@@ -131,6 +137,7 @@ class Throttle:
 
 def send_issue(mailing: Mailing, ledger: Ledger, plan: SendPlan, progress_to: TextIO) -> SendReport:
     """Enqueue, then deliver in passes until nothing is due, retries run out, or a pause."""
+    recover_acceptances(ledger)  # what a killed run journaled counts as sent
     ledger.enqueue(mailing.clock())
     counts = ledger.counts()
     report = SendReport(already_sent=counts.get("sent", 0))
@@ -169,32 +176,39 @@ def _deliver_pass(run: _Run, plan: SendPlan, only: list[int] | None) -> None:
     # Work goes out in small batches: a queue hand-off per message costs as much as a ledger
     # commit. The queue is bounded, so memory does not grow with the number of subscribers.
     jobs: queue.Queue[list[Due] | None] = queue.Queue(maxsize=plan.connections * 2)
-    pipeline = CommitPipeline(run.ledger, run.mailing.clock)
+    recorder = acceptance_recorder(run.ledger, run.mailing.clock)
     workers = [
-        threading.Thread(target=_worker, args=(run, jobs, pipeline), daemon=True)
+        threading.Thread(target=_worker, args=(run, jobs, recorder), daemon=True)
         for _ in range(plan.connections)
     ]
     for worker in workers:
         worker.start()
     try:
-        _produce(run, jobs, plan, only)
+        _produce(run, jobs, recorder, plan, only)
     finally:
         for _ in workers:
             jobs.put(None)
         for worker in workers:
             worker.join()
-        pipeline.close()
+        recorder.close()
 
 
-def _produce(run: _Run, jobs: queue.Queue, plan: SendPlan, only: list[int] | None) -> None:
+def _produce(
+    run: _Run,
+    jobs: queue.Queue,
+    recorder: AcceptanceRecorder,
+    plan: SendPlan,
+    only: list[int] | None,
+) -> None:
     budget = plan.limit if only is None and plan.limit is not None else None
-    for chunk in _chunks(only) if only is not None else [None]:
+    for chunk in chunked(only, PAGE) if only is not None else [None]:
         after = 0
         while not run.stop.is_set() and budget != 0:
             page = run.ledger.due_page(after, PAGE, chunk)
             if not page:
                 break
             after = page[-1].subscriber_id
+            recorder.flush()
             run.ledger.checkpoint()
             inactive = [due.subscriber_id for due in page if not due.active]
             run.ledger.mark_skipped(inactive, run.mailing.clock())
@@ -206,11 +220,7 @@ def _produce(run: _Run, jobs: queue.Queue, plan: SendPlan, only: list[int] | Non
                 jobs.put(active[start : start + BATCH])
 
 
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i : i + PAGE] for i in range(0, len(ids), PAGE)]
-
-
-def _worker(run: _Run, jobs: queue.Queue, pipeline: CommitPipeline) -> None:
+def _worker(run: _Run, jobs: queue.Queue, recorder: AcceptanceRecorder) -> None:
     try:
         transport = run.mailing.transport()
         writer = LedgerWriter(run.ledger)
@@ -218,15 +228,15 @@ def _worker(run: _Run, jobs: queue.Queue, pipeline: CommitPipeline) -> None:
         _crashed(run, jobs, exc)
         return
     sender = run.mailing.site.email.from_address
-    pending: Committed | None = None
+    pending: Hook | None = None
     try:
         while (batch := jobs.get()) is not None:
             for due in batch:
                 if run.stop.is_set():
                     break  # drain: what is left stays due for the next run
-                pending = _deliver_one(run, transport, writer, pipeline, sender, due, pending)
+                pending = _deliver_one(run, transport, writer, recorder, sender, due, pending)
         if pending is not None:
-            pipeline.wait(pending)
+            pending()
     except Exception as exc:
         _crashed(run, jobs, exc)
     finally:
@@ -247,16 +257,15 @@ def _deliver_one(
     run: _Run,
     transport: Transport,
     writer: LedgerWriter,
-    pipeline: CommitPipeline,
+    recorder: AcceptanceRecorder,
     sender: str,
     due: Due,
-    pending: Committed | None,
-) -> Committed | None:
-    """Send one message; returns the lock released once its acceptance is committed."""
+    committed: Hook | None,
+) -> Hook | None:
+    """Send one message; returns what must run before the connection's next DATA."""
     mailing = run.mailing
     run.throttle.wait()
     message = personalised_message(mailing.site, mailing.template, mailing.signer, due.email)
-    committed = None if pending is None else (lambda: pipeline.wait(pending))
     try:
         transport.send(sender, due.email, message, committed)
     except SetupError as exc:
@@ -277,4 +286,4 @@ def _deliver_one(
         run.failed(due, exc, False)
         return None
     run.succeeded()
-    return pipeline.submit(due)
+    return recorder.accepted(due)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from generator.database import sqlite_sidecar
+
 
 class SendInProgress(RuntimeError):
     """Another `press send` of the same digest holds the lock."""
@@ -23,11 +25,12 @@ class SendInProgress(RuntimeError):
 
 @contextmanager
 def exclusive_send(engine: Engine, issue: str) -> Iterator[None]:
-    if engine.dialect.name == "postgresql":
+    path = sqlite_sidecar(engine, f".send-{issue}.lock")
+    if path is None:
         with _advisory_lock(engine, issue):
             yield
     else:
-        with _file_lock(Path(str(engine.url.database)).with_suffix(f".send-{issue}.lock"), issue):
+        with _file_lock(path, issue):
             yield
 
 
