@@ -208,7 +208,7 @@ def _produce(
             if not page:
                 break
             after = page[-1].subscriber_id
-            recorder.flush()
+            recorder.fold_if_due()
             run.ledger.checkpoint()
             inactive = [due.subscriber_id for due in page if not due.active]
             run.ledger.mark_skipped(inactive, run.mailing.clock())
