@@ -27,7 +27,7 @@ from generator.acceptance import (
     recover_acceptances,
 )
 from generator.config import DeliverySettings, SiteConfig
-from generator.digest_message import MessageTemplate, personalised_message
+from generator.digest_message import MessageTemplate, Personaliser
 from generator.ledger import Due, Ledger, LedgerWriter, chunked
 from generator.progress import Progress
 from generator.tokens import Signer
@@ -35,7 +35,6 @@ from generator.transports import (
     DeliveryError,
     PermanentError,
     SetupError,
-    Transport,
     TransportFactory,
 )
 
@@ -96,11 +95,16 @@ class _Run:
             self.report.paused = self.report.paused or reason
         self.stop.set()
 
-    def succeeded(self) -> None:
+    def succeeded(self, count: int) -> None:
+        """`count` more messages accepted (a worker tells once per batch, not per message)."""
         with self.lock:
-            self.report.sent += 1
-            self.failures_in_a_row = 0
-        self.progress.advance(True)
+            self.report.sent += count
+        self.progress.advance(sent=count)
+
+    def accepted_one(self) -> None:
+        if self.failures_in_a_row:  # read without the lock: almost always 0
+            with self.lock:
+                self.failures_in_a_row = 0
 
     def failed(self, due: Due, error: DeliveryError, bounced: bool) -> None:
         with self.lock:
@@ -114,7 +118,7 @@ class _Run:
             if self.failures_in_a_row >= limit and not self.stop.is_set():
                 self.report.paused = f"paused after {limit} failures in a row; last: {error}"
                 self.stop.set()
-        self.progress.advance(False)
+        self.progress.advance(failed=1)
 
 
 class Throttle:
@@ -222,26 +226,18 @@ def _produce(
 
 def _worker(run: _Run, jobs: queue.Queue, recorder: AcceptanceRecorder) -> None:
     try:
-        transport = run.mailing.transport()
-        writer = LedgerWriter(run.ledger)
+        worker = _Worker(run, recorder)
     except Exception as exc:
         _crashed(run, jobs, exc)
         return
-    sender = run.mailing.site.email.from_address
-    pending: Hook | None = None
     try:
         while (batch := jobs.get()) is not None:
-            for due in batch:
-                if run.stop.is_set():
-                    break  # drain: what is left stays due for the next run
-                pending = _deliver_one(run, transport, writer, recorder, sender, due, pending)
-        if pending is not None:
-            pending()
+            worker.deliver(batch)
+        worker.finish()
     except Exception as exc:
         _crashed(run, jobs, exc)
     finally:
-        writer.close()
-        transport.close()
+        worker.close()
 
 
 def _crashed(run: _Run, jobs: queue.Queue, exc: Exception) -> None:
@@ -253,37 +249,61 @@ def _crashed(run: _Run, jobs: queue.Queue, exc: Exception) -> None:
         pass
 
 
-def _deliver_one(
-    run: _Run,
-    transport: Transport,
-    writer: LedgerWriter,
-    recorder: AcceptanceRecorder,
-    sender: str,
-    due: Due,
-    committed: Hook | None,
-) -> Hook | None:
-    """Send one message; returns what must run before the connection's next DATA."""
-    mailing = run.mailing
-    run.throttle.wait()
-    message = personalised_message(mailing.site, mailing.template, mailing.signer, due.email)
-    try:
-        transport.send(sender, due.email, message, committed)
-    except SetupError as exc:
-        if committed is not None:
-            committed()
-        run.halt(f"cannot use the transport: {exc}")
-        return None
-    except PermanentError as exc:
-        if committed is not None:
-            committed()
-        bounced = writer.failed(due, str(exc), mailing.clock(), mailing.settings.bounce_limit)
-        run.failed(due, exc, bounced)
-        return None
-    except DeliveryError as exc:
-        if committed is not None:
-            committed()
-        writer.retry(due, str(exc), mailing.clock())
-        run.failed(due, exc, False)
-        return None
-    run.succeeded()
-    return recorder.accepted(due)
+class _Worker:
+    """One SMTP connection's share of a pass."""
+
+    def __init__(self, run: _Run, recorder: AcceptanceRecorder) -> None:
+        mailing = run.mailing
+        self.run, self.recorder = run, recorder
+        self.personaliser = Personaliser(mailing.site, mailing.template, mailing.signer)
+        self.sender = mailing.site.email.from_address
+        self.transport = mailing.transport()
+        self.writer = LedgerWriter(run.ledger)
+        self.committed: Hook | None = None  # run it before the connection's next DATA
+
+    def deliver(self, batch: list[Due]) -> None:
+        sent = 0
+        try:
+            for due in batch:
+                if self.run.stop.is_set():
+                    break  # drain: what is left stays due for the next run
+                sent += self.deliver_one(due)
+        finally:
+            self.run.succeeded(sent)
+
+    def deliver_one(self, due: Due) -> bool:
+        """Send one message; True if the server accepted it."""
+        run = self.run
+        run.throttle.wait()
+        message = self.personaliser.message(due.email)
+        committed, self.committed = self.committed, None
+        try:
+            self.transport.send(self.sender, due.email, message, committed)
+        except DeliveryError as exc:
+            if committed is not None:
+                committed()
+            self.failed(due, exc)
+            return False
+        run.accepted_one()
+        self.committed = self.recorder.accepted(due)
+        return True
+
+    def failed(self, due: Due, exc: DeliveryError) -> None:
+        run, mailing = self.run, self.run.mailing
+        if isinstance(exc, SetupError):
+            run.halt(f"cannot use the transport: {exc}")
+        elif isinstance(exc, PermanentError):
+            limit = mailing.settings.bounce_limit
+            bounced = self.writer.failed(due, str(exc), mailing.clock(), limit)
+            run.failed(due, exc, bounced)
+        else:
+            self.writer.retry(due, str(exc), mailing.clock())
+            run.failed(due, exc, False)
+
+    def finish(self) -> None:
+        if self.committed is not None:
+            self.committed()
+
+    def close(self) -> None:
+        self.writer.close()
+        self.transport.close()

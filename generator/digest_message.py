@@ -1,5 +1,6 @@
 """The digest as an email: built once as a byte template, personalised per subscriber by
-joining precomputed segments, so the cost per recipient is a signature and a join.
+joining precomputed segments (Personaliser), so the cost per recipient is a signature, a hash
+and a join.
 
 Bodies are quoted-printable. Each placeholder is cut out of the text before encoding and the
 encoded pieces are joined with soft line breaks (`=` CRLF), which decode to nothing; so a
@@ -11,7 +12,6 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -32,9 +32,6 @@ SOFT_BREAK = b"=\r\n"
 class MessageTemplate:
     issue: str
     segments: tuple[bytes | str, ...]  # str items name a per-recipient value
-
-    def personalise(self, values: Mapping[str, bytes]) -> bytes:
-        return b"".join(values[s] if isinstance(s, str) else s for s in self.segments)
 
 
 def build_message_template(site: SiteConfig, digest: RenderedDigest) -> MessageTemplate:
@@ -102,25 +99,47 @@ def message_id(site: SiteConfig, issue: str, address: str) -> str:
     return f"digest.{issue}.{digest}@{site.domain}"
 
 
-def recipient_values(
-    site: SiteConfig, signer: Signer, issue: str, address: str
-) -> dict[str, bytes]:
-    if not address.isascii() or _HEADER_BREAKING.search(address):
-        raise ValueError(f"address {address!r} cannot be written into a header")
-    token = signer.sign("unsubscribe", address)
-    url = site.email.unsubscribe_url + token
-    # Tokens are base64url and '.', safe in a URL query: only the space needs escaping.
-    mailto = f"mailto:{site.email.unsubscribe_mailto}?subject=unsubscribe%20{token}"
-    return {
-        "to": address.encode("ascii"),
-        "message_id": message_id(site, issue, address).encode("ascii"),
-        "unsubscribe_url": url.encode("ascii"),
-        "mailto": mailto.encode("ascii"),
-        "unsubscribe_qp": qp_encode(url),
-    }
+class Personaliser:
+    """Fills a template in for one recipient after another. Everything that does not depend
+    on the recipient is worked out once here: per message, a send pays only for a signature,
+    a hash and a join (it runs between SMTP transactions, once per subscriber)."""
+
+    def __init__(self, site: SiteConfig, template: MessageTemplate, signer: Signer) -> None:
+        self.signer = signer
+        self.unsubscribe_url = site.email.unsubscribe_url.encode("ascii")
+        # Tokens are base64url and '.', safe in a URL query: only the space needs escaping.
+        self.mailto = f"mailto:{site.email.unsubscribe_mailto}?subject=unsubscribe%20".encode()
+        # The same Message-ID as message_id(): a resumed send repeats it exactly.
+        self.id_hash = hashlib.sha256(f"{template.issue}|".encode())
+        self.id_prefix = f"digest.{template.issue}.".encode()
+        self.id_suffix = f"@{site.domain}".encode()
+        self.segments = list(template.segments)
+        self.slots = [
+            (i, name) for i, name in enumerate(template.segments) if isinstance(name, str)
+        ]
+
+    def message(self, address: str) -> bytes:
+        if not address.isascii() or _HEADER_BREAKING.search(address):
+            raise ValueError(f"address {address!r} cannot be written into a header")
+        token = self.signer.sign_bytes("unsubscribe", address)
+        url = self.unsubscribe_url + token
+        id_hash = self.id_hash.copy()
+        id_hash.update(address.lower().encode())
+        values = {
+            "to": address.encode(),
+            "message_id": self.id_prefix + id_hash.hexdigest()[:24].encode() + self.id_suffix,
+            "unsubscribe_url": url,
+            "mailto": self.mailto + token,
+            # A URL has no line breaks: b2a_qp's soft breaks are its only bare LFs.
+            "unsubscribe_qp": binascii.b2a_qp(url, istext=True).replace(b"\n", CRLF),
+        }
+        parts = self.segments.copy()
+        for index, name in self.slots:
+            parts[index] = values[name]
+        return b"".join(parts)
 
 
 def personalised_message(
     site: SiteConfig, template: MessageTemplate, signer: Signer, address: str
 ) -> bytes:
-    return template.personalise(recipient_values(site, signer, template.issue, address))
+    return Personaliser(site, template, signer).message(address)

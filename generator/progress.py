@@ -26,12 +26,10 @@ class Progress:
         self.started = self.last = clock()
         self._lock = threading.Lock()
 
-    def advance(self, ok: bool) -> None:
+    def advance(self, sent: int = 0, failed: int = 0) -> None:
         with self._lock:
-            if ok:
-                self.sent += 1
-            else:
-                self.failed += 1
+            self.sent += sent
+            self.failed += failed
             now = self.clock()
             if now - self.last >= self.interval:
                 self.last = now

@@ -8,6 +8,7 @@ signed, so an unsubscribe token can never be replayed as a confirmation token.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -59,8 +60,12 @@ class Signer:
         return outer.digest()[:20]
 
     def sign(self, purpose: str, subject: str, expires: int = 0) -> str:
+        return self.sign_bytes(purpose, subject, expires).decode("ascii")
+
+    def sign_bytes(self, purpose: str, subject: str, expires: int = 0) -> bytes:
+        """`sign` as ASCII bytes, for a message being assembled as bytes."""
         payload = f"{purpose}|{subject}|{expires}".encode()
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return _b64(payload) + b"." + _b64(self._mac(payload))
 
     def verify(self, purpose: str, token: str, now: int = 0) -> str:
         """The subject signed into `token`; raises TokenError unless it is genuine and current."""
@@ -81,8 +86,11 @@ class Signer:
         return subject
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 def _unb64(text: str) -> bytes:

@@ -44,8 +44,8 @@ def test_progress_shows_sent_of_total_rate_and_time_left():
     ticks = iter([0.0, 1.0, 2.0, 12.0, 13.0])
     stream = io.StringIO()
     progress = Progress(100, stream, clock=lambda: next(ticks), log_every=10.0)
-    progress.advance(True)  # at 1 s: not yet time to print
-    progress.advance(False)  # at 2 s
-    progress.advance(True)  # at 12 s: prints
+    progress.advance(sent=1)  # at 1 s: not yet time to print
+    progress.advance(failed=1)  # at 2 s
+    progress.advance(sent=1)  # at 12 s: prints
     assert stream.getvalue() == "sent 2/100  failed 1  0.2 msg/s  0:06:28 left\n"
     assert progress.line(13.0).startswith("sent 2/100  failed 1")
