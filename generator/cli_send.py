@@ -113,12 +113,19 @@ def _send_everyone(
 
 
 def _dry_run(store: SubscriberStore, ledger: Ledger, day: date) -> None:
-    counts = ledger.counts()
+    from generator.acceptance import recover_acceptances
+    from generator.send_lock import SendInProgress, exclusive_send
+
+    try:
+        with exclusive_send(store.engine, day.isoformat()):
+            recover_acceptances(ledger)  # an interrupted send's journal counts as sent
+    except SendInProgress:
+        click.echo(f"A send of the {day} digest is running: these figures may lag behind it.")
     active = store.count_by_status()["active"]
-    sent = counts.get("sent", 0)
+    sent = ledger.counts().get("sent", 0)
     click.echo(
         f"Dry run for {day}: {active:,} active subscriber(s), {sent:,} already sent; "
-        f"at most {max(active - sent, 0):,} would be sent. Nothing was sent or recorded."
+        f"at most {max(active - sent, 0):,} would be sent. Nothing was sent."
     )
 
 
