@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -66,7 +67,14 @@ class _FastSMTP(asyncio.Protocol):
             self.transport.write(b"250 OK\r\n")
 
 
-def _serve_fast(port: int, count, ready) -> None:
+def _pin(cpu: int | None) -> None:
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def _serve_fast(port: int, count, ready, cpu: int | None) -> None:
+    _pin(cpu)
+
     async def run() -> None:
         loop = asyncio.get_running_loop()
         await loop.create_server(lambda: _FastSMTP(count), "127.0.0.1", port)
@@ -86,7 +94,8 @@ class _AiosmtpdCounter:
         return "250 OK"
 
 
-def _serve_aiosmtpd(port: int, count, ready) -> None:
+def _serve_aiosmtpd(port: int, count, ready, cpu: int | None) -> None:
+    _pin(cpu)
     from aiosmtpd.controller import Controller
 
     Controller(_AiosmtpdCounter(count), hostname="127.0.0.1", port=port).start()
@@ -101,12 +110,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def counting_server(kind: str = "fast") -> Iterator[tuple[str, object]]:
-    """Yields (smtp URL, shared count of accepted recipients)."""
+def counting_server(kind: str = "fast", cpu: int | None = None) -> Iterator[tuple[str, object]]:
+    """Yields (smtp URL, shared count of accepted recipients); `cpu` pins the server to it."""
     target = _serve_fast if kind == "fast" else _serve_aiosmtpd
     context = multiprocessing.get_context("spawn")
     count, ready, port = context.Value("q", 0), context.Event(), free_port()
-    process = context.Process(target=target, args=(port, count, ready), daemon=True)
+    process = context.Process(target=target, args=(port, count, ready, cpu), daemon=True)
     process.start()
     if not ready.wait(30):
         process.kill()
