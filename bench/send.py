@@ -111,8 +111,8 @@ def measure_memory(subscribers: int, connections: int) -> dict:
 
 def pin_cpus() -> int | None:
     """Puts this process on one CPU and returns another for the server (None: only one CPU).
-    Unpinned, the scheduler moves sender and server between CPUs and runs on this 2-core
-    machine differ by about 10%; pinned, by 2 to 3%. Both sides of the ratio run pinned alike."""
+    Unpinned, the scheduler moves sender and server between the two cores of the development
+    machine and rounds differ by up to 15%; pinned, by up to 8%. Both sides run pinned alike."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return None
