@@ -20,8 +20,8 @@ PRESS_BUILD = """
 import json, resource, sys, time
 from pathlib import Path
 from datetime import datetime, UTC
-from generator.build import build_all
-from generator.build_options import BuildOptions
+from generator.site.build import build_all
+from generator.site.options import BuildOptions
 start = time.perf_counter()
 build_all(Path(sys.argv[1]), BuildOptions(now=datetime.fromisoformat(sys.argv[2])))
 print(json.dumps({"seconds": time.perf_counter() - start,

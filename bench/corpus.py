@@ -43,8 +43,8 @@ def make_corpus(dest: Path, count: int, seed: int = 7) -> Path:
     for name in ("site_config", "templates"):
         shutil.copytree(REPO / name, dest / name)
     shutil.copy(REPO / "mkdocs.yml", dest / "mkdocs.yml")
-    (dest / "generator").mkdir()
-    shutil.copy(REPO / "generator/mkdocs_hooks.py", dest / "generator/mkdocs_hooks.py")
+    (dest / "generator/site").mkdir(parents=True)
+    shutil.copy(REPO / "generator/site/hooks.py", dest / "generator/mkdocs_hooks.py")
     shutil.copytree(REPO / "content", dest / "content", ignore=shutil.ignore_patterns("posts"))
     posts = dest / "content/posts"
     posts.mkdir()

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from corpus import NOW, make_corpus
 
-from generator.content import load_content
-from generator.digest import prepare_digest
-from generator.digest_message import personalised_message
-from generator.digest_render import UNSUBSCRIBE_PLACEHOLDER
+from generator.content.loader import load_content
+from generator.digest.message import personalised_message
+from generator.digest.preview import prepare_digest
+from generator.digest.render import UNSUBSCRIBE_PLACEHOLDER
 from generator.tokens import Signer
 
 ISSUE = date(2026, 11, 21)

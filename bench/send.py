@@ -34,14 +34,14 @@ from pathlib import Path
 from corpus import NOW, make_corpus
 from counting_smtp import counting_server
 
-from generator.content import load_content
-from generator.delivery import Mailing, SendPlan, send_issue
-from generator.digest import prepare_digest
-from generator.digest_message import personalised_message
-from generator.ledger import Ledger
-from generator.subscribers import NewSubscriber, SubscriberStore
+from generator.content.loader import load_content
+from generator.delivery.ledger import Ledger
+from generator.delivery.send import Mailing, SendPlan, send_issue
+from generator.delivery.transports import transport_factory
+from generator.digest.message import personalised_message
+from generator.digest.preview import prepare_digest
+from generator.subscribers.store import NewSubscriber, SubscriberStore
 from generator.tokens import Signer
-from generator.transports import transport_factory
 
 ISSUE = date(2026, 11, 21)
 SIGNER = Signer(b"benchmark-signing-key-0123")

@@ -24,7 +24,7 @@ import httpx
 from corpus import make_corpus
 from counting_smtp import free_port
 
-from generator.subscribers import SubscriberStore
+from generator.subscribers.store import SubscriberStore
 
 KEY = "benchmark-signing-key-0123456789"
 

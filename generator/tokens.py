@@ -25,6 +25,14 @@ class TokenError(ValueError):
     """Forged, tampered, expired or malformed."""
 
 
+class InvalidToken(TokenError):
+    """Not a token we signed for this purpose: forged, tampered, cut short or malformed."""
+
+
+class ExpiredToken(TokenError):
+    """Genuine, but past its expiry."""
+
+
 @dataclass(frozen=True)
 class Signer:
     key: bytes
@@ -73,16 +81,16 @@ class Signer:
             encoded, _, given = token.partition(".")
             payload, mac = _unb64(encoded), _unb64(given)
         except ValueError as exc:
-            raise TokenError("malformed token") from exc
+            raise InvalidToken("malformed token") from exc
         expected = self._mac(payload)
         if not hmac.compare_digest(mac, expected):
-            raise TokenError("invalid token")
+            raise InvalidToken("invalid token")
         kind, _, rest = payload.decode("utf-8").partition("|")
         subject, _, expires = rest.rpartition("|")
         if kind != purpose:
-            raise TokenError("token is for another purpose")
+            raise InvalidToken("token is for another purpose")
         if int(expires) and now > int(expires):
-            raise TokenError("token has expired")
+            raise ExpiredToken("token has expired")
         return subject
 
 

@@ -31,14 +31,21 @@ Body text.
 """
 
 
+def write_mkdocs_config(dest: Path) -> None:
+    """The repository's mkdocs.yml, with its hooks file named by absolute path: a copy of the
+    hooks beside the scratch project would shadow the installed `generator` package."""
+    hooks = "generator/site/hooks.py"
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    assert hooks in text
+    (dest / "mkdocs.yml").write_text(text.replace(hooks, str(REPO / hooks)), encoding="utf-8")
+
+
 def make_project(dest: Path, posts: dict[str, str] | None = None, examples: bool = False) -> Path:
     """A scratch project: the repository's config, theme and assets, and the given posts."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "mkdocs.yml", dest / "mkdocs.yml")
+    write_mkdocs_config(dest)
     shutil.copytree(REPO / "site_config", dest / "site_config")
     shutil.copytree(REPO / "templates", dest / "templates")
-    (dest / "generator").mkdir()
-    shutil.copy(REPO / "generator" / "mkdocs_hooks.py", dest / "generator" / "mkdocs_hooks.py")
     content = dest / "content"
     shutil.copytree(REPO / "content", content, ignore=shutil.ignore_patterns("posts"))
     (content / "posts").mkdir()
@@ -62,8 +69,8 @@ def example_project(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def built_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example content built once, at the fixed clock, for read-only structural tests."""
-    from generator.build import build_all
-    from generator.build_options import BuildOptions
+    from generator.site.build import build_all
+    from generator.site.options import BuildOptions
 
     root = make_project(tmp_path_factory.mktemp("built") / "example", examples=True)
     build_all(root, BuildOptions(now=NOW))
@@ -106,7 +113,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(database_url: str, tmp_path: Path):
-    from generator.subscribers import SubscriberStore
+    from generator.subscribers.store import SubscriberStore
 
     opened = SubscriberStore.open(database_url, tmp_path)
     yield opened

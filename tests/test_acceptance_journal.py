@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.acceptance import fold_journal, recover_acceptances
-from generator.acceptance_journal import AcceptanceJournal, read_journal
-from generator.ledger import Ledger
-from generator.subscribers import NewSubscriber, SubscriberStore
+from generator.delivery.acceptance import fold_journal, recover_acceptances
+from generator.delivery.journal import AcceptanceJournal, read_journal
+from generator.delivery.ledger import Ledger
+from generator.subscribers.store import NewSubscriber, SubscriberStore
 
 NOW = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def test_lines_written_before_a_sigkill_count_as_sent_on_the_next_run(ledger: Le
     writer = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from generator.acceptance_journal import AcceptanceJournal\n"
+        "from generator.delivery.journal import AcceptanceJournal\n"
         "journal = AcceptanceJournal(Path(sys.argv[1]))\n"
         "journal.open()\n"
         "for line in sys.stdin:\n"

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from generator.articles import published_only, read_article, slugify
-from generator.config import load_site
-from generator.dates import DateError, parse_article_date
+from generator.content.articles import published_only, read_article, slugify
+from generator.content.dates import DateError, parse_article_date
+from generator.content.site_config import load_site
 
 from conftest import NOW
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.content import read_content
+from generator.content.loader import read_content
 
 from conftest import FIXTURES
 

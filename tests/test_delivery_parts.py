@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from generator.progress import Progress
-from generator.transports import TransportConfigError, smtp_settings
+from generator.delivery.progress import Progress
+from generator.delivery.transports import TransportConfigError, smtp_settings
 
 
 def test_smtp_urls_choose_tls_and_take_the_password_from_the_environment(monkeypatch):

@@ -15,12 +15,12 @@ import pytest
 from jinja2 import UndefinedError
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from generator.config import load_site
-from generator.content import load_content
-from generator.digest import prepare_digest, write_preview
-from generator.digest_message import personalised_message
-from generator.digest_render import render_digest, render_subject
-from generator.schedule import digest_window, issue_for, past_issues, select_week
+from generator.content.loader import load_content
+from generator.content.site_config import load_site
+from generator.digest.message import personalised_message
+from generator.digest.preview import prepare_digest, write_preview
+from generator.digest.render import render_digest, render_subject
+from generator.digest.schedule import digest_window, issue_for, past_issues, select_week
 from generator.tokens import Signer, TokenError
 
 from conftest import NOW, REPO
@@ -227,7 +227,7 @@ def test_cr_lf_in_a_title_cannot_inject_a_header(prepared, signer: Signer) -> No
     subject = render_subject(site, [evil], ISSUE)
     assert "\r" not in subject and "\n" not in subject
     rendered = render_digest(site, [evil], ISSUE, [evil])
-    from generator.digest_message import build_message_template
+    from generator.digest.message import build_message_template
 
     raw = personalised_message(site, build_message_template(site, rendered), signer, "a@b.org")
     assert parse(raw)["Bcc"] is None
@@ -239,12 +239,12 @@ def test_misspelt_template_variable_fails_loudly(prepared, tmp_path: Path) -> No
     site, digest = prepared
     templates = site.root / "templates/email/digest.txt.j2"
     templates.write_text(templates.read_text() + "{{ artcles }}\n")
-    from generator.digest_render import email_environment
+    from generator.digest.templates import template_environment
 
-    email_environment.cache_clear()
+    template_environment.cache_clear()
     with pytest.raises(UndefinedError):
         render_digest(site, list(digest.rendered.articles), ISSUE, [])
-    email_environment.cache_clear()
+    template_environment.cache_clear()
 
 
 def test_past_issues_power_the_web_archive(built_example: Path) -> None:

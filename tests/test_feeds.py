@@ -10,8 +10,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from generator.content import load_content
-from generator.feeds import build_feeds
+from generator.content.loader import load_content
+from generator.feeds.build import build_feeds
 
 from conftest import NOW
 from golden import assert_golden

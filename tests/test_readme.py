@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.cli import main
+from generator.cli.main import main
 
 from conftest import REPO
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import load_site
-from generator.digest_message import message_id
-from generator.ledger import Ledger
-from generator.send_lock import exclusive_send
-from generator.subscribers import NewSubscriber, SubscriberStore
+from generator.content.site_config import load_site
+from generator.delivery.ledger import Ledger
+from generator.delivery.lock import exclusive_send
+from generator.digest.message import digest_message_ids
+from generator.subscribers.store import NewSubscriber, SubscriberStore
 from generator.tokens import Signer
 
 from conftest import make_project
@@ -72,7 +72,7 @@ def assert_exactly_one_each(root: Path, received, expected: list[str]) -> None:
         for r in received
     }
     for address in expected:
-        assert ids[address] == {message_id(site, ISSUE, address)}, address
+        assert ids[address] == {digest_message_ids(site, ISSUE).make(address).decode()}, address
 
 
 def test_full_send_to_1000_subscribers_then_a_rerun_sends_nothing(mail_project):

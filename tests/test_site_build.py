@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from generator.build import build_all
-from generator.build_options import BuildOptions
-from generator.site import RenderError
+from generator.site.build import build_all
+from generator.site.mkdocs_adapter import RenderError
+from generator.site.options import BuildOptions
 
 from conftest import NOW, make_project
 

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from generator.transports import SetupError, transport_factory
+from generator.delivery.transports import SetupError, transport_factory
 
 from asgi_server import free_port
 from smtp_server import Recorder

@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator.build import build_all
-from generator.build_options import BuildOptions
-from generator.subscribers import SubscriberStore
+from generator.site.build import build_all
+from generator.site.options import BuildOptions
+from generator.subscribers.store import SubscriberStore
 
 from asgi_server import free_port
 from browser import serve_directory

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from generator.migrations import LATEST, SchemaTooNew, current_version, migrate
-from generator.store_schema import schema_version
-from generator.subscribers import NewSubscriber, SubscriberStore
+from generator.subscribers.migrations import LATEST, SchemaTooNew, current_version, migrate
+from generator.subscribers.schema import schema_version
+from generator.subscribers.store import NewSubscriber, SubscriberStore, count_permanent_failure
 
 from conftest import NOW
 from test_check_errors import run_press
 
 
 def test_addresses_are_normalised_so_case_never_makes_a_second_subscriber(store):
-    from generator.addresses import normalise_address
+    from generator.subscribers.addresses import normalise_address
 
     assert store.add(NewSubscriber(normalise_address(" Ann@Example.COM ")), NOW)
     assert not store.add(NewSubscriber(normalise_address("ann@example.com")), NOW)
@@ -47,9 +47,12 @@ def test_statuses_carry_timestamps_and_consent_source(store):
     assert store.confirm("new@example.com", later)
     active = store.get("new@example.com")
     assert (active.status, active.confirmed_at, active.updated_at) == ("active", later, later)
-    for status in ("bounced", "complained"):
-        assert store.set_status("new@example.com", status, later)
-        assert store.get("new@example.com").status == status
+    bounced_at = later + timedelta(days=7)
+    with store.engine.begin() as conn:
+        assert not count_permanent_failure(conn, active.id, 2, later)
+        assert count_permanent_failure(conn, active.id, 2, bounced_at)
+    bounced = store.get("new@example.com")
+    assert (bounced.status, bounced.updated_at, bounced.bounce_count) == ("bounced", bounced_at, 2)
 
 
 def test_confirmation_is_sent_at_most_once_per_interval(store):
@@ -98,7 +101,7 @@ def test_concurrent_requests_for_one_address_make_one_row_and_one_email(store):
 
 
 def test_migrations_are_versioned_and_keep_data(database_url: str, tmp_path: Path):
-    from generator.database import open_engine
+    from generator.subscribers.database import open_engine
 
     engine = open_engine(database_url, tmp_path)
     assert migrate(engine, target=1) == 1

@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator.config import load_site
+from generator.content.site_config import load_site
+from generator.delivery.transports import MemoryTransport, TransientError
 from generator.rate_limit import RateLimiter
-from generator.subscribers import NewSubscriber, SubscriberStore
-from generator.subscription_app import Service, create_app
+from generator.service.app import Service, create_app
+from generator.subscribers.store import NewSubscriber, SubscriberStore
 from generator.tokens import Signer
-from generator.transports import MemoryTransport, TransientError
 
 from asgi_server import running
 from conftest import NOW

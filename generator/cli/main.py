@@ -1,0 +1,22 @@
+"""The `press` group: every command, registered from its own module."""
+
+from __future__ import annotations
+
+import click
+
+from generator.cli.authoring import check, new
+from generator.cli.digest import digest
+from generator.cli.send import send
+from generator.cli.site import build, serve
+from generator.cli.subscribers import subscribers
+from generator.cli.subscriptions import subscriptions
+
+
+@click.group()
+@click.version_option(package_name="leadership-press")
+def main() -> None:
+    """Leadership Press: build the blog, its feeds and the Saturday digest."""
+
+
+for command in (check, new, build, serve, digest, send, subscribers, subscriptions):
+    main.add_command(command)

@@ -1,0 +1,164 @@
+"""`press send`: deliver the Saturday digest to every active subscriber (see delivery.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import click
+
+from generator.cli.support import project_root, reports_problems
+from generator.clock import current_time
+from generator.content.site_config import SiteConfig
+
+if TYPE_CHECKING:
+    from generator.delivery.ledger import Ledger
+    from generator.delivery.transports import TransportFactory
+    from generator.digest.message import MessageTemplate
+    from generator.digest.render import RenderedDigest
+    from generator.subscribers.store import SubscriberStore
+    from generator.tokens import Signer
+
+# Without --date, a digest is sent only within this long after its send moment: a trigger that
+# fires on the wrong day (or twice) must not mail last week's issue.
+GRACE = timedelta(hours=24)
+
+
+@click.command()
+@click.option("--date", "issue", type=click.DateTime(["%Y-%m-%d"]), help="Digest day (YYYY-MM-DD).")
+@click.option("--transport", help="Override email.transport, e.g. smtp://user@host:587.")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record nothing.")
+@click.option("--limit", type=click.IntRange(min=1), help="Try at most N subscribers this run.")
+@click.option("--rate", type=click.FloatRange(min=0.01), help="At most N messages per second.")
+@click.option("--connections", type=click.IntRange(1, 64), help="SMTP connections in parallel.")
+@click.option("--test", "test_address", metavar="ADDRESS", help="Send one [TEST] copy only.")
+@reports_problems
+def send(
+    issue: datetime | None,
+    transport: str | None,
+    dry_run: bool,
+    limit: int | None,
+    rate: float | None,
+    connections: int | None,
+    test_address: str | None,
+) -> None:
+    """Send the Saturday digest to every active subscriber, exactly once."""
+    from generator.content.loader import load_content
+    from generator.digest.preview import prepare_digest
+    from generator.digest.schedule import latest_issue_date, send_moment
+
+    now = current_time()
+    site, articles = load_content(project_root())
+    day = issue.date() if issue else latest_issue_date(site, now)
+    due_at = send_moment(site, day)
+    if not issue and now - due_at > GRACE:
+        click.echo(f"No digest is due: the last one was due {due_at:%d/%m/%Y %H:%M %Z}.")
+        click.echo("Pass --date to send an issue late.")
+        return
+    try:
+        prepared = prepare_digest(site, articles, day, now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--date") from exc
+    if due_at > now and not (dry_run or test_address):
+        raise click.ClickException(f"the {day} digest is not due until {due_at:%d/%m/%Y %H:%M %Z}")
+    if prepared.rendered is None or prepared.template is None:
+        click.echo(f"No digest for {day}: nothing was published that week.")
+        return
+    if test_address:
+        _send_test(site, prepared.rendered, transport, test_address)
+        return
+    _send_everyone(site, prepared.template, day, transport, dry_run, limit, rate, connections)
+
+
+def _send_everyone(
+    site: SiteConfig,
+    template: MessageTemplate,
+    day: date,
+    transport: str | None,
+    dry_run: bool,
+    limit: int | None,
+    rate: float | None,
+    connections: int | None,
+) -> None:
+    from generator.cli.subscribers import open_store
+    from generator.delivery.ledger import Ledger
+    from generator.delivery.lock import SendInProgress, exclusive_send
+    from generator.delivery.send import Mailing, SendCrashed, SendPlan, send_issue
+
+    store = open_store(site)
+    ledger = Ledger(store.engine, day.isoformat())
+    if dry_run:
+        _dry_run(store, ledger, day)
+        return
+    signer, factory = _signer_and_transport(site, transport)
+    mailing = Mailing(site, template, signer, factory, site.delivery, current_time)
+    plan = SendPlan(limit, rate, connections or site.delivery.connections)
+    try:
+        with exclusive_send(store.engine, day.isoformat()):
+            report = send_issue(mailing, ledger, plan, sys.stderr)
+    except SendInProgress as exc:
+        raise click.ClickException(str(exc)) from exc
+    except SendCrashed as exc:
+        raise click.ClickException(f"{exc}; run press send again to resume") from exc
+    click.echo(
+        f"Digest {day}: sent {report.sent:,}, failed {report.failed:,}, skipped {report.skipped:,}"
+        f" (sent by earlier runs: {report.already_sent:,}; marked bounced: {report.bounced})"
+    )
+    if report.paused:
+        click.echo(f"Stopped: {report.paused}. Run press send again to resume.", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _dry_run(store: SubscriberStore, ledger: Ledger, day: date) -> None:
+    from generator.delivery.acceptance import recover_acceptances
+    from generator.delivery.lock import SendInProgress, exclusive_send
+
+    try:
+        with exclusive_send(store.engine, day.isoformat()):
+            recover_acceptances(ledger)  # an interrupted send's journal counts as sent
+    except SendInProgress:
+        click.echo(f"A send of the {day} digest is running: these figures may lag behind it.")
+    active = store.count_by_status()["active"]
+    sent = ledger.counts().get("sent", 0)
+    click.echo(
+        f"Dry run for {day}: {active:,} active subscriber(s), {sent:,} already sent; "
+        f"at most {max(active - sent, 0):,} would be sent. Nothing was sent."
+    )
+
+
+def _signer_and_transport(
+    site: SiteConfig, transport: str | None
+) -> tuple[Signer, TransportFactory]:
+    from generator.delivery.transports import TransportConfigError, transport_factory
+    from generator.tokens import Signer, TokenError
+
+    try:
+        factory = transport_factory(transport or site.email.transport, site.root)
+        return Signer.from_environment(), factory
+    except (TokenError, TransportConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _send_test(
+    site: SiteConfig, rendered: RenderedDigest, transport: str | None, address: str
+) -> None:
+    from generator.cli.subscribers import checked_address
+    from generator.delivery.transports import DeliveryError
+    from generator.digest.message import build_message_template, personalised_message
+
+    to = checked_address(address, "--test")
+    signer, factory = _signer_and_transport(site, transport)
+    marked = dataclasses.replace(rendered, subject="[TEST] " + rendered.subject)
+    template = build_message_template(site, marked)
+    template = dataclasses.replace(template, issue=template.issue + "-test")
+    sender = factory()
+    try:
+        sender.send(site.email.from_address, to, personalised_message(site, template, signer, to))
+    except DeliveryError as exc:
+        raise click.ClickException(f"test message to {to} failed: {exc}") from exc
+    finally:
+        sender.close()
+    click.echo(f"Sent one [TEST] copy of the {rendered.issue} digest to {to}; ledger unchanged.")

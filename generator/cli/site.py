@@ -1,0 +1,40 @@
+"""`press build` and `press serve`: the blog and its feeds, built once or previewed live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.cli.support import project_root, reports_problems
+from generator.clock import current_time
+
+
+@click.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Output directory (default: site/).")
+@reports_problems
+def build(out: Path | None) -> None:
+    """Check content, then build the blog and feeds into site/ (replaced only on success)."""
+    from generator.site.build import build_all
+    from generator.site.mkdocs_adapter import RenderError
+    from generator.site.options import BuildOptions
+    from generator.site.outputs import OutputCollision
+
+    try:
+        report = build_all(project_root(), BuildOptions(now=current_time()), out)
+    except (RenderError, OutputCollision) as exc:
+        raise click.ClickException(f"build failed, previous site kept: {exc}") from exc
+    click.echo(f"built {report.site_dir}: {report.published} article(s), {report.pages} page(s)")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--drafts/--no-drafts", default=True, show_default=True, help="Show drafts, marked.")
+@reports_problems
+def serve(host: str, port: int, drafts: bool) -> None:
+    """Live preview on 127.0.0.1 that reloads when you save."""
+    from generator.site.mkdocs_adapter import serve_site
+    from generator.site.options import BuildOptions
+
+    serve_site(project_root(), BuildOptions(now=current_time(), include_drafts=drafts), host, port)

@@ -1,0 +1,41 @@
+"""`press subscriptions serve`: the subscription web service."""
+
+from __future__ import annotations
+
+import click
+
+from generator.cli.subscribers import open_store
+from generator.cli.support import project_root, reports_problems
+from generator.clock import current_time
+from generator.content.site_config import load_site
+
+
+@click.group()
+def subscriptions() -> None:
+    """The subscription web service (subscribe box, confirm and unsubscribe links)."""
+
+
+@subscriptions.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--transport", help="Where confirmation emails go (default: email.transport).")
+@reports_problems
+def serve(host: str, port: int, transport: str | None) -> None:
+    """Run the ASGI service (Starlette on uvicorn)."""
+    import uvicorn
+
+    from generator.delivery.transports import TransportConfigError, transport_factory
+    from generator.rate_limit import RateLimiter
+    from generator.service.app import Service, create_app
+    from generator.tokens import Signer, TokenError
+
+    site = load_site(project_root())
+    try:
+        signer = Signer.from_environment()
+        factory = transport_factory(transport or site.email.transport, site.root)
+    except (TokenError, TransportConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    limiter = RateLimiter(site.subscribers.rate_limit)
+    service = Service(site, open_store(site), signer, factory, current_time, limiter)
+    click.echo(f"subscriptions on http://{host}:{port}/ (Ctrl+C stops)", err=True)
+    uvicorn.run(create_app(service), host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,322 @@
+"""The one model of an article that the blog, the feeds and the digest all read."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from generator.content.dates import DateError, parse_article_date
+from generator.content.front_matter import Source, read_text, split_front_matter
+from generator.content.problems import Problem, display_path
+from generator.content.rendering import (
+    MORE,
+    plain_text,
+    read_time_minutes,
+    render_markdown,
+    shorten,
+)
+from generator.content.site_config import Author, CallToAction, SiteConfig
+
+KNOWN_KEYS = {
+    "title",
+    "date",
+    "authors",
+    "categories",
+    "tags",
+    "description",
+    "slug",
+    "draft",
+    "updated",
+    "image",
+    "image_alt",
+    "call_to_action",
+    "pin",
+    "links",
+    "readtime",
+    "id",
+}
+DESCRIPTION_LIMIT = 300
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Article:
+    source: Path
+    slug: str
+    title: str
+    published: datetime  # aware, in the site time zone: drives page, sitemap, feeds, digest
+    date_only: bool
+    updated: datetime | None
+    authors: tuple[Author, ...]
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    draft: bool
+    description: str
+    excerpt_md: str
+    body_md: str
+    image: str | None
+    image_alt: str | None
+    cta: CallToAction
+    read_time: int
+    path: str  # site-relative, e.g. "posts/say-the-hard-thing/"
+    url: str  # absolute
+    uid: str  # stable identity for feed guids: `id:` or the file name, never title or slug
+
+    @property
+    def modified(self) -> datetime:
+        return self.updated or self.published
+
+    def is_published(self, now: datetime) -> bool:
+        return not self.draft and self.published <= now
+
+    @cached_property
+    def body_html(self) -> str:
+        return render_markdown(self.body_md.replace(MORE, ""))
+
+    @cached_property
+    def excerpt_html(self) -> str:
+        return render_markdown(self.excerpt_md)
+
+
+def slugify(title: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "post"
+
+
+def article_path(slug: str) -> str:
+    return f"posts/{slug}/"
+
+
+def published_only(articles: list[Article], now: datetime) -> list[Article]:
+    """Published articles, newest first: what readers, feeds and digests may see."""
+    visible = [a for a in articles if a.is_published(now)]
+    return sorted(visible, key=lambda a: (a.published, a.slug), reverse=True)
+
+
+def read_article(path: Path, config: SiteConfig) -> tuple[Article | None, list[Problem]]:
+    shown = display_path(path, config.root)
+    text, problems = read_text(shown, path.read_bytes())
+    if text is None:
+        return None, problems
+    source, problems = split_front_matter(shown, text)
+    if source is None:
+        return None, problems
+    builder = _ArticleBuilder(path, source, config)
+    article = builder.build()
+    return article, source.problems + builder.problems
+
+
+class _ArticleBuilder:
+    """Turns checked front matter into an Article, recording one problem per mistake."""
+
+    def __init__(self, path: Path, source: Source, config: SiteConfig) -> None:
+        self.path, self.src, self.config = path, source, config
+        self.problems: list[Problem] = []
+
+    def fail(self, key: str | None, message: str, hint: str = "", warning: bool = False) -> None:
+        self.problems.append(self.src.at(message, key, hint, warning))
+
+    def value(self, key: str) -> Any:
+        f = self.src.fields.get(key)
+        return None if f is None else f.value
+
+    def build(self) -> Article | None:
+        self._unknown_keys()
+        title = self._title()
+        published, date_only = self._date("date", required=True)
+        updated, _ = self._date("updated", required=False)
+        if published and updated and updated < published:
+            self.fail("updated", "updated: is earlier than date", "updated must follow date")
+        authors = self._authors()
+        categories = self._names("categories")
+        self._allowed_categories(categories)
+        excerpt_md, body_md = self._body()
+        slug = self._slug(title)
+        description = self._description(excerpt_md)
+        image, image_alt = self._image()
+        draft = self._flag("draft")
+        cta = self._cta()
+        if self.problems and any(not p.warning for p in self.problems):
+            return None
+        assert published is not None
+        html = render_markdown(body_md.replace(MORE, ""))
+        article = Article(
+            source=self.path,
+            slug=slug,
+            title=title,
+            published=published,
+            date_only=date_only,
+            updated=updated,
+            authors=authors,
+            categories=categories,
+            tags=self._names("tags"),
+            draft=draft,
+            description=description,
+            excerpt_md=excerpt_md,
+            body_md=body_md,
+            image=image,
+            image_alt=image_alt,
+            cta=cta,
+            read_time=read_time_minutes(html, html.count("<img")),
+            path=article_path(slug),
+            url=self.config.absolute(article_path(slug)),
+            uid=self._uid(),
+        )
+        article.__dict__["body_html"] = html  # seed the cached_property: rendered once, not twice
+        return article
+
+    def _unknown_keys(self) -> None:
+        for key in sorted(set(self.src.fields) - KNOWN_KEYS):
+            f = self.src.fields[key]
+            message = f"unknown key '{key}'"
+            self.problems.append(
+                Problem(self.src.path, f.key_line, f.key_col, message, "check the spelling", True)
+            )
+
+    def _title(self) -> str:
+        title = self.value("title")
+        if title is None:
+            self.fail(None, "title: is required", "add 'title: Your title' to the front matter")
+            return ""
+        if not isinstance(title, str) or not title.strip():
+            self.fail("title", "title: must be non-empty text")
+            return ""
+        if "\n" in title.strip() or "\r" in title:
+            self.fail("title", "title: must be a single line")
+        return title.strip()
+
+    def _date(self, key: str, required: bool) -> tuple[datetime | None, bool]:
+        raw = self.value(key)
+        if raw is None:
+            if required:
+                self.fail(None, f"{key}: is required", "add e.g. 'date: 2026-11-21'")
+            return None, False
+        try:
+            return parse_article_date(raw, self.config.timezone)
+        except DateError as exc:
+            self.fail(key, f"{key}: {exc}", exc.hint)
+            return None, False
+
+    def _authors(self) -> tuple[Author, ...]:
+        raw = self.value("authors")
+        known = self.config.authors
+        if raw is None:
+            self.fail(
+                None, "authors: is required", f"add e.g. 'authors: [{next(iter(known), 'id')}]'"
+            )
+            return ()
+        if not isinstance(raw, list) or not raw or not all(isinstance(a, str) for a in raw):
+            self.fail("authors", "authors: must be a list of author ids", "e.g. [amara]")
+            return ()
+        for author_id in raw:
+            if author_id not in known:
+                hint = f"known authors: {', '.join(sorted(known))} (site_config/authors.yml)"
+                self.fail("authors", f"authors: unknown author '{author_id}'", hint)
+        return tuple(known[a] for a in dict.fromkeys(raw) if a in known)
+
+    def _names(self, key: str) -> tuple[str, ...]:
+        raw = self.value(key)
+        if raw is None:
+            return ()
+        if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+            self.fail(key, f"{key}: must be a list of names", f"e.g. {key}: [Teams]")
+            return ()
+        return tuple(dict.fromkeys(v.strip() for v in raw))
+
+    def _allowed_categories(self, categories: tuple[str, ...]) -> None:
+        allowed = self.config.categories
+        for name in categories:
+            if allowed and name not in allowed:
+                hint = f"allowed: {', '.join(allowed)} (site_config/site.yml)"
+                self.fail("categories", f"categories: '{name}' is not an allowed category", hint)
+
+    def _body(self) -> tuple[str, str]:
+        body = self.src.body.strip("\n")
+        if not body.strip():
+            self.problems.append(
+                Problem(self.src.path, self.src.body_line, 1, "article has no body text")
+            )
+            return "", ""
+        if MORE not in body:
+            hint = f"add '{MORE}' after the opening paragraph"
+            line = self.src.body_line + len(self.src.body) - len(self.src.body.lstrip("\n"))
+            self.problems.append(
+                Problem(self.src.path, line, 1, "no excerpt separator", hint, warning=True)
+            )
+            return body.split("\n\n", 1)[0], body
+        return body.split(MORE, 1)[0].strip(), body
+
+    def _slug(self, title: str) -> str:
+        raw = self.value("slug")
+        if raw is None:
+            return slugify(title)
+        if not isinstance(raw, str) or not SLUG.match(raw):
+            hint = "use lowercase letters, digits and single hyphens"
+            self.fail("slug", f"slug: '{raw}' is not a valid slug", hint)
+            return slugify(title)
+        return raw
+
+    def _description(self, excerpt_md: str) -> str:
+        raw = self.value("description")
+        if raw is None:
+            return shorten(plain_text(render_markdown(excerpt_md)), DESCRIPTION_LIMIT)
+        if not isinstance(raw, str) or not raw.strip():
+            self.fail("description", "description: must be text")
+            return ""
+        text = " ".join(raw.split())
+        if len(text) > DESCRIPTION_LIMIT:
+            msg = (
+                f"description: is {len(text)} characters long, at most {DESCRIPTION_LIMIT} allowed"
+            )
+            self.fail("description", msg, "shorten the summary")
+        return text
+
+    def _image(self) -> tuple[str | None, str | None]:
+        image, alt = self.value("image"), self.value("image_alt")
+        if image is None:
+            return None, None
+        if not isinstance(image, str) or not image.strip():
+            self.fail("image", "image: must be a path relative to content/")
+            return None, None
+        if not (self.config.content_dir / image).is_file():
+            self.fail("image", f"image: file 'content/{image}' does not exist")
+        if not isinstance(alt, str) or not alt.strip():
+            hint = "describe the picture for readers who cannot see it"
+            self.fail("image", "image_alt: is required when an image is set", hint)
+            return image, None
+        return image, alt.strip()
+
+    def _uid(self) -> str:
+        raw = self.value("id")
+        if raw is None:
+            return self.path.stem
+        if not isinstance(raw, str) or not SLUG.match(raw):
+            self.fail("id", f"id: '{raw}' must be lowercase letters, digits and hyphens")
+        return str(raw)
+
+    def _flag(self, key: str) -> bool:
+        raw = self.value(key)
+        if raw is None:
+            return False
+        if not isinstance(raw, bool):
+            self.fail(key, f"{key}: must be true or false, not '{raw}'")
+            return False
+        return raw
+
+    def _cta(self) -> CallToAction:
+        default = self.config.cta
+        raw = self.value("call_to_action")
+        if raw is None:
+            return default
+        allowed = {"title", "text", "link_text", "url"}
+        if not isinstance(raw, dict) or not set(raw) <= allowed:
+            hint = f"keys: {', '.join(sorted(allowed))}"
+            self.fail("call_to_action", "call_to_action: must be a mapping", hint)
+            return default
+        merged = {k: str(raw.get(k, getattr(default, k))) for k in sorted(allowed)}
+        return CallToAction(**merged)

@@ -1,0 +1,110 @@
+"""Load every article and check what no single file can: duplicates and links between them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from generator.content.articles import Article, read_article
+from generator.content.problems import ContentError, Problem, display_path, errors_of
+from generator.content.site_config import SiteConfig, read_site
+
+LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+FENCE = re.compile(r"^(```|~~~)")
+
+
+def article_files(config: SiteConfig) -> list[Path]:
+    return sorted(config.posts_dir.rglob("*.md"))
+
+
+def read_content(root: Path) -> tuple[SiteConfig | None, list[Article], list[Problem]]:
+    """Everything `press check` reports, in one pass; never raises for bad content."""
+    config, problems = read_site(root)
+    if config is None:
+        return None, [], problems
+    articles: list[Article] = []
+    for path in article_files(config):
+        article, found = read_article(path, config)
+        problems += found
+        if article:
+            articles.append(article)
+    problems += duplicate_urls(articles, config)
+    problems += broken_links(articles, config)
+    return config, articles, problems
+
+
+def load_content(root: Path, strict: bool = False) -> tuple[SiteConfig, list[Article]]:
+    config, articles, problems = read_content(root)
+    if config is None or errors_of(problems, strict):
+        raise ContentError(errors_of(problems, strict))
+    return config, articles
+
+
+def duplicate_urls(articles: list[Article], config: SiteConfig) -> list[Problem]:
+    """The older article keeps its URL; each newer one claiming it gets the error."""
+    seen: dict[str, Article] = {}
+    problems = []
+    for article in sorted(articles, key=lambda a: (a.published, a.source)):
+        first = seen.setdefault(article.path, article)
+        if first is not article:
+            where = display_path(first.source, config.root)
+            msg = f"slug '{article.slug}' gives URL /{article.path} already used by {where}"
+            line = _key_line(article.source, "slug") or _key_line(article.source, "title")
+            problems.append(
+                Problem(
+                    display_path(article.source, config.root),
+                    line,
+                    1,
+                    msg,
+                    "set a different 'slug:' in the front matter",
+                )
+            )
+    return problems
+
+
+def _key_line(path: Path, key: str) -> int:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return next((n for n, text in enumerate(lines, 1) if text.startswith(f"{key}:")), 0)
+
+
+def broken_links(articles: list[Article], config: SiteConfig) -> list[Problem]:
+    """Links from an article to a Markdown file or /posts/ URL that is not there."""
+    paths = {a.path for a in articles}
+    problems = []
+    for article in articles:
+        shown = display_path(article.source, config.root)
+        for line, col, target in _links(article):
+            if not _link_resolves(target, article.source, paths, config):
+                problems.append(
+                    Problem(
+                        shown,
+                        line,
+                        col,
+                        f"link to '{target}': no such article",
+                        "check the file name or slug",
+                    )
+                )
+    return problems
+
+
+def _links(article: Article) -> Iterator[tuple[int, int, str]]:
+    text = article.source.read_text(encoding="utf-8").replace("\r\n", "\n")
+    in_code = False
+    for number, line in enumerate(text.split("\n"), start=1):
+        if FENCE.match(line.strip()):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        for match in LINK.finditer(line):
+            yield number, match.start(1) + 1, match.group(1)
+
+
+def _link_resolves(target: str, source: Path, paths: set[str], config: SiteConfig) -> bool:
+    bare = target.split("#", 1)[0]
+    if bare.endswith(".md"):
+        return (source.parent / bare).resolve().is_file()
+    if bare.startswith("/posts/"):
+        return bare.lstrip("/").rstrip("/") + "/" in paths
+    return True

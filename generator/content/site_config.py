@@ -1,0 +1,323 @@
+"""Site configuration from `site_config/`: the site, its authors, schedule and mail settings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from email.headerregistry import Address
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from generator.content.front_matter import Field, parse_fields
+from generator.content.problems import ContentError, Problem, display_path
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+AUTHOR_KEYS = {"name", "description", "avatar", "slug", "url"}
+
+
+@dataclass(frozen=True)
+class Author:
+    id: str
+    name: str
+    description: str
+    avatar: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    title: str
+    text: str
+    link_text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    weekday: int  # Monday is 0, as in `datetime.weekday()`
+    send_time: time
+    subject: str
+    utm: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    from_name: str
+    from_address: str
+    reply_to: str
+    postal_address: str
+    unsubscribe_url: str
+    unsubscribe_mailto: str
+    transport: str
+
+    def sender(self) -> Address:
+        """The From header of every email the site sends."""
+        local, _, domain = self.from_address.partition("@")
+        return Address(self.from_name, local, domain)
+
+
+@dataclass(frozen=True)
+class SubscriberSettings:
+    database: str
+    rate_limit: int  # subscribe requests per client per minute; 0 turns the limit off
+    confirm_hours: int
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    connections: int
+    max_attempts: int  # for temporary failures (4xx, dropped connections, timeouts)
+    retry_delay: float  # seconds before the first retry; doubles each time
+    pause_after: int  # consecutive failed messages before a send stops
+    bounce_limit: int  # permanent failures before a subscriber is marked bounced
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    root: Path
+    name: str
+    tagline: str
+    description: str
+    url: str  # always ends with '/'
+    language: str
+    timezone: ZoneInfo
+    categories: tuple[str, ...]
+    cta: CallToAction
+    subscribe_endpoint: str
+    subscribe_promise: str
+    feed_items: int
+    feed_ttl: int
+    digest: DigestSettings
+    email: EmailSettings
+    subscribers: SubscriberSettings
+    delivery: DeliverySettings
+    authors: dict[str, Author]
+    organisation_authors: tuple[str, ...] = ()
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def posts_dir(self) -> Path:
+        return self.root / "content" / "posts"
+
+    @cached_property  # read once per email of a send; a regex each time showed in profiles
+    def domain(self) -> str:
+        return re.sub(r"^https?://([^/:]+).*$", r"\1", self.url)
+
+    def absolute(self, path: str) -> str:
+        """An absolute URL for a site-relative path such as `posts/x/`."""
+        return self.url + path.lstrip("/")
+
+
+class _Reader:
+    """Reads typed values out of parsed YAML fields, collecting problems instead of raising."""
+
+    def __init__(self, path: str, fields: dict[str, Field], problems: list[Problem]) -> None:
+        self.path, self.fields, self.problems = path, fields, problems
+
+    def section(self, key: str) -> _Reader:
+        f = self.fields.get(key)
+        if f is None or not isinstance(f.value, dict):
+            self.fail(key, f"'{key}' must be a mapping of settings")
+            return _Reader(self.path, {}, self.problems)
+        sub = {k: Field(v, f.line, f.col, f.key_line, f.key_col) for k, v in f.value.items()}
+        return _Reader(self.path, sub, self.problems)
+
+    def text(self, key: str, default: str | None = None) -> str:
+        f = self.fields.get(key)
+        if f is None and default is not None:
+            return default
+        if f is None or not isinstance(f.value, str) or not f.value.strip():
+            self.fail(key, f"'{key}' is required and must be text")
+            return default or ""
+        return f.value.strip()
+
+    def integer(self, key: str, default: int, minimum: int = 1) -> int:
+        f = self.fields.get(key)
+        if f is None:
+            return default
+        if isinstance(f.value, bool) or not isinstance(f.value, int) or f.value < minimum:
+            self.fail(key, f"'{key}' must be a whole number, at least {minimum}")
+            return default
+        return f.value
+
+    def seconds(self, key: str, default: float) -> float:
+        f = self.fields.get(key)
+        if f is None:
+            return default
+        if isinstance(f.value, bool) or not isinstance(f.value, int | float) or f.value < 0:
+            self.fail(key, f"'{key}' must be a number of seconds")
+            return default
+        return float(f.value)
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        f = self.fields.get(key)
+        return f.value if f is not None and isinstance(f.value, dict) else {}
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        f = self.fields.get(key)
+        if f is None:
+            return ()
+        if not isinstance(f.value, list) or not all(isinstance(v, str) for v in f.value):
+            self.fail(key, f"'{key}' must be a list of names")
+            return ()
+        return tuple(f.value)
+
+    def fail(self, key: str, message: str, hint: str = "") -> None:
+        f = self.fields.get(key)
+        line, col = (f.line, f.col) if f else (1, 1)
+        self.problems.append(Problem(self.path, line, col, message, hint))
+
+
+def load_yaml_file(path: Path, root: Path) -> tuple[str, dict[str, Field] | None, list[Problem]]:
+    shown = display_path(path, root)
+    if not path.is_file():
+        return shown, None, [Problem(shown, 1, 1, "file is missing")]
+    fields, problems = parse_fields(shown, path.read_text(encoding="utf-8"), offset=0)
+    return shown, fields, problems
+
+
+def read_site(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
+    """Load and validate `site_config/`; returns every problem found, never raises."""
+    shown, fields, problems = load_yaml_file(root / "site_config" / "site.yml", root)
+    authors, author_problems = read_authors(root)
+    problems += author_problems
+    if fields is None:
+        return None, problems
+    r = _Reader(shown, fields, problems)
+    config = SiteConfig(
+        root=root,
+        name=r.text("name"),
+        tagline=r.text("tagline"),
+        description=r.text("description"),
+        url=_site_url(r),
+        language=r.text("language", "en"),
+        timezone=_timezone(r),
+        categories=r.strings("categories"),
+        cta=_call_to_action(r.section("call_to_action")),
+        subscribe_endpoint=r.section("subscribe").text("endpoint"),
+        subscribe_promise=r.section("subscribe").text("promise"),
+        feed_items=r.section("feeds").integer("items", 20),
+        feed_ttl=r.section("feeds").integer("ttl", 60),
+        digest=_digest(r.section("digest")),
+        email=_email(r.section("email")),
+        subscribers=_subscribers(r.section("subscribers")),
+        delivery=_delivery(r.section("delivery")),
+        authors=authors,
+        organisation_authors=r.strings("organisation_authors"),
+    )
+    return config, problems
+
+
+def load_site(root: Path) -> SiteConfig:
+    config, problems = read_site(root)
+    if problems or config is None:
+        raise ContentError(problems)
+    return config
+
+
+def _site_url(r: _Reader) -> str:
+    url = r.text("url")
+    if url and not re.match(r"^https?://[^/\s]+", url):
+        r.fail("url", f"url: '{url}' is not an absolute http(s) URL")
+    return url.rstrip("/") + "/"
+
+
+def _timezone(r: _Reader) -> ZoneInfo:
+    name = r.text("timezone", "UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.fail("timezone", f"timezone: '{name}' is not a known time zone", "e.g. Europe/London")
+        return ZoneInfo("UTC")
+
+
+def _call_to_action(r: _Reader) -> CallToAction:
+    return CallToAction(r.text("title"), r.text("text"), r.text("link_text"), r.text("url"))
+
+
+def _digest(r: _Reader) -> DigestSettings:
+    day = r.text("weekday", "saturday").lower()
+    if day not in WEEKDAYS:
+        r.fail("weekday", f"weekday: '{day}' is not a day of the week")
+        day = "saturday"
+    raw = r.text("send_time", "07:00")
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
+    if not match:
+        r.fail("send_time", f"send_time: '{raw}' is not a time of day", "use HH:MM, e.g. 07:00")
+    send = time(int(match[1]), int(match[2])) if match else time(7)
+    utm = tuple((str(k), str(v)) for k, v in r.mapping("utm").items())
+    return DigestSettings(WEEKDAYS.index(day), send, r.text("subject"), utm)
+
+
+def _email(r: _Reader) -> EmailSettings:
+    return EmailSettings(
+        from_name=r.text("from_name"),
+        from_address=r.text("from_address"),
+        reply_to=r.text("reply_to"),
+        postal_address=r.text("postal_address"),
+        unsubscribe_url=r.text("unsubscribe_url").rstrip("/") + "/",
+        unsubscribe_mailto=r.text("unsubscribe_mailto"),
+        transport=r.text("transport", "maildir:var/outbox"),
+    )
+
+
+def _subscribers(r: _Reader) -> SubscriberSettings:
+    return SubscriberSettings(
+        database=r.text("database", "sqlite:///var/subscribers.sqlite3"),
+        rate_limit=r.integer("rate_limit", 10, minimum=0),
+        confirm_hours=r.integer("confirm_hours", 72),
+    )
+
+
+def _delivery(r: _Reader) -> DeliverySettings:
+    return DeliverySettings(
+        connections=r.integer("connections", 4),
+        max_attempts=r.integer("max_attempts", 4),
+        retry_delay=r.seconds("retry_delay", 30.0),
+        pause_after=r.integer("pause_after", 25),
+        bounce_limit=r.integer("bounce_limit", 2),
+    )
+
+
+def read_authors(root: Path) -> tuple[dict[str, Author], list[Problem]]:
+    shown, fields, problems = load_yaml_file(root / "site_config" / "authors.yml", root)
+    if fields is None:
+        return {}, problems
+    top = fields.get("authors")
+    if top is None or not isinstance(top.value, dict):
+        problems.append(Problem(shown, 1, 1, "authors.yml must have an 'authors' mapping"))
+        return {}, problems
+    authors = {}
+    for author_id, data in top.value.items():
+        author = _author(str(author_id), data, shown, top, problems)
+        if author:
+            authors[author.id] = author
+    return authors, problems
+
+
+def _author(
+    author_id: str, data: Any, shown: str, top: Field, problems: list[Problem]
+) -> Author | None:
+    def fail(msg: str) -> None:
+        problems.append(Problem(shown, top.line, top.col, f"author '{author_id}': {msg}"))
+
+    if not isinstance(data, dict):
+        fail("must be a mapping with name, description and avatar")
+        return None
+    extra = sorted(set(data) - AUTHOR_KEYS)
+    if extra:
+        fail(
+            f"unknown key '{extra[0]}' (Material's schema allows {', '.join(sorted(AUTHOR_KEYS))})"
+        )
+    missing = [k for k in ("name", "description", "avatar") if not isinstance(data.get(k), str)]
+    if missing:
+        fail(f"'{missing[0]}' is required and must be text")
+        return None
+    slug = str(data.get("slug") or author_id)
+    return Author(author_id, data["name"], data["description"], data["avatar"], slug)

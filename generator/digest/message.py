@@ -1,0 +1,155 @@
+"""The digest as an email: built once as a byte template, personalised per subscriber by
+joining precomputed segments (Personaliser), so the cost per recipient is a signature, a hash
+and a join.
+
+Bodies are quoted-printable. Each placeholder is cut out of the text before encoding and the
+encoded pieces are joined with soft line breaks (`=` CRLF), which decode to nothing; so a
+substituted URL never breaks the 76-column rule and never needs the whole body re-encoded.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from generator.content.site_config import SiteConfig
+from generator.digest.render import UNSUBSCRIBE_PLACEHOLDER, RenderedDigest
+from generator.digest.schedule import send_moment
+from generator.tokens import Signer
+
+CRLF = b"\r\n"
+_HEADER_BREAKING = re.compile(r"[\r\n<>]")
+SOFT_BREAK = b"=\r\n"
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    issue: str
+    segments: tuple[bytes | str, ...]  # str items name a per-recipient value
+
+
+def build_message_template(site: SiteConfig, digest: RenderedDigest) -> MessageTemplate:
+    boundary = "=_press_" + hashlib.sha256(digest.html.encode()).hexdigest()[:24]
+    parts: list[bytes | str] = [_static_headers(site, digest, boundary)]
+    parts += [b"To: ", "to", CRLF, b"Message-ID: <", "message_id", b">", CRLF]
+    parts += [b"List-Unsubscribe: <", "unsubscribe_url", b">,", CRLF, b" <", "mailto", b">", CRLF]
+    parts += [CRLF]
+    for subtype, body in (("plain", digest.text), ("html", digest.html)):
+        parts += [f"--{boundary}\r\n".encode()]
+        parts += [f'Content-Type: text/{subtype}; charset="utf-8"\r\n'.encode()]
+        parts += [b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"]
+        parts += _body_segments(body)
+        parts += [CRLF]
+    parts += [f"--{boundary}--\r\n".encode()]
+    return MessageTemplate(digest.issue.isoformat(), tuple(_merge(parts)))
+
+
+def _static_headers(site: SiteConfig, digest: RenderedDigest, boundary: str) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = site.email.sender()
+    msg["Reply-To"] = site.email.reply_to
+    msg["Subject"] = digest.subject  # EmailMessage refuses CR/LF: no header injection
+    msg["Date"] = format_datetime(send_moment(site, digest.issue))
+    msg["List-Id"] = f"{site.name} <digest.{site.domain}>"
+    msg["List-Archive"] = f"<{site.absolute('newsletter/')}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["MIME-Version"] = "1.0"
+    msg["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+    return msg.as_bytes().split(CRLF + CRLF, 1)[0] + CRLF
+
+
+def _body_segments(text: str) -> list[bytes | str]:
+    pieces = text.split(UNSUBSCRIBE_PLACEHOLDER)
+    out: list[bytes | str] = []
+    for index, piece in enumerate(pieces):
+        encoded = qp_encode(piece)
+        out.append(encoded)
+        if index < len(pieces) - 1:
+            if encoded and not encoded.endswith(CRLF):
+                out.append(SOFT_BREAK)
+            out += ["unsubscribe_qp", SOFT_BREAK]
+    return out
+
+
+def qp_encode(text: str) -> bytes:
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    # b2a_qp soft-breaks with a bare LF unless the input had CRLF; mail wants CRLF everywhere.
+    return encoded.replace(b"\r\n", b"\n").replace(b"\n", CRLF)
+
+
+def _merge(parts: list[bytes | str]) -> list[bytes | str]:
+    merged: list[bytes | str] = []
+    for part in parts:
+        if isinstance(part, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return merged
+
+
+class MessageIds:
+    """Deterministic Message-IDs, `<kind>.<label>.<hash of label|key>@<domain>`: the same
+    inputs always give the same id, so a resumed send repeats it exactly and a mail client
+    shows a re-sent copy as the same message. What does not depend on the key is hashed once.
+    """
+
+    def __init__(self, kind: str, label: str, domain: str) -> None:
+        self._hash = hashlib.sha256(f"{label}|".encode())
+        self._prefix = f"{kind}.{label}.".encode() if label else f"{kind}.".encode()
+        self._suffix = f"@{domain}".encode()
+
+    def make(self, key: str) -> bytes:
+        digest = self._hash.copy()
+        digest.update(key.encode())
+        return self._prefix + digest.hexdigest()[:24].encode() + self._suffix
+
+
+def digest_message_ids(site: SiteConfig, issue: str) -> MessageIds:
+    """One issue's ids, keyed by the recipient's address in lower case."""
+    return MessageIds("digest", issue, site.domain)
+
+
+class Personaliser:
+    """Fills a template in for one recipient after another. Everything that does not depend
+    on the recipient is worked out once here: per message, a send pays only for a signature,
+    a hash and a join (it runs between SMTP transactions, once per subscriber)."""
+
+    def __init__(self, site: SiteConfig, template: MessageTemplate, signer: Signer) -> None:
+        self.signer = signer
+        self.unsubscribe_url = site.email.unsubscribe_url.encode("ascii")
+        # Tokens are base64url and '.', safe in a URL query: only the space needs escaping.
+        self.mailto = f"mailto:{site.email.unsubscribe_mailto}?subject=unsubscribe%20".encode()
+        self.message_ids = digest_message_ids(site, template.issue)
+        self.segments = list(template.segments)
+        self.slots = [
+            (i, name) for i, name in enumerate(template.segments) if isinstance(name, str)
+        ]
+
+    def message(self, address: str) -> bytes:
+        if not address.isascii() or _HEADER_BREAKING.search(address):
+            raise ValueError(f"address {address!r} cannot be written into a header")
+        token = self.signer.sign_bytes("unsubscribe", address)
+        url = self.unsubscribe_url + token
+        values = {
+            "to": address.encode(),
+            "message_id": self.message_ids.make(address.lower()),
+            "unsubscribe_url": url,
+            "mailto": self.mailto + token,
+            # A URL has no line breaks: b2a_qp's soft breaks are its only bare LFs.
+            "unsubscribe_qp": binascii.b2a_qp(url, istext=True).replace(b"\n", CRLF),
+        }
+        parts = self.segments.copy()
+        for index, name in self.slots:
+            parts[index] = values[name]
+        return b"".join(parts)
+
+
+def personalised_message(
+    site: SiteConfig, template: MessageTemplate, signer: Signer, address: str
+) -> bytes:
+    return Personaliser(site, template, signer).message(address)

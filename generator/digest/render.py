@@ -1,0 +1,107 @@
+"""Render a digest once: subject, inlined HTML and plain text, with the unsubscribe URL left
+as a placeholder that delivery fills per subscriber."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from html import unescape
+from urllib.parse import urlencode
+
+import css_inline
+from jinja2 import Environment
+
+from generator.content.articles import Article
+from generator.content.links import absolute_html, source_urls
+from generator.content.rendering import plain_text, shorten
+from generator.content.site_config import SiteConfig
+from generator.digest.templates import template_environment
+
+UNSUBSCRIBE_PLACEHOLDER = "PRESSUNSUBSCRIBEURL0"  # survives escaping and CSS inlining
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    title: str
+    url: str
+    authors: str
+    date: str
+    read_time: int
+    excerpt_html: str
+    excerpt_text: str
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    issue: date
+    subject: str
+    html: str
+    text: str
+    articles: tuple[Article, ...]
+    view_url: str
+
+
+def email_environment(site: SiteConfig) -> Environment:
+    return template_environment(site.root / "templates" / "email")
+
+
+def render_digest(
+    site: SiteConfig, week: list[Article], issue: date, everything: list[Article]
+) -> RenderedDigest:
+    env = email_environment(site)
+    view_url = site.absolute(f"newsletter/{issue.isoformat()}/")
+    urls = source_urls(everything, site)
+    entries = [_entry(site, a, issue, urls) for a in week]
+    context = {
+        "site": site,
+        "articles": entries,
+        "issue_date": issue.strftime("%d/%m/%Y"),
+        "subject": render_subject(site, week, issue),
+        "preheader": shorten(" ".join(a.description for a in week), 140),
+        "view_url": view_url,
+        "site_link": with_utm(site.url, site, issue),
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+    }
+    html = _INLINER.inline(env.get_template("digest.html.j2").render(context))
+    text = env.get_template("digest.txt.j2").render(context)
+    return RenderedDigest(issue, context["subject"], html, text, tuple(week), view_url)
+
+
+def render_subject(site: SiteConfig, week: list[Article], issue: date) -> str:
+    env = email_environment(site)
+    raw = env.from_string(site.digest.subject).render(site=site, articles=week, issue=issue)
+    return " ".join(raw.split())  # CR, LF and runs of spaces can never reach a header
+
+
+def with_utm(url: str, site: SiteConfig, issue: date) -> str:
+    params = [(k, v.replace("{date}", issue.isoformat())) for k, v in site.digest.utm]
+    if not params:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+def _entry(site: SiteConfig, article: Article, issue: date, urls: dict[str, str]) -> DigestEntry:
+    excerpt = absolute_html(article.excerpt_html, article, site, urls)
+    return DigestEntry(
+        title=article.title,
+        url=with_utm(article.url, site, issue),
+        authors=", ".join(a.name for a in article.authors),
+        date=article.published.strftime("%d/%m/%Y"),
+        read_time=article.read_time,
+        excerpt_html=excerpt,
+        excerpt_text=html_to_text(excerpt),
+    )
+
+
+def html_to_text(html: str) -> str:
+    """Readable text that keeps every link: `label (https://…)`."""
+    linked = re.sub(
+        r'<a\b[^>]*href="([^"]+)"[^>]*>(.*?)</a>',
+        lambda m: f"{plain_text(m[2])} ({unescape(m[1])})",
+        html,
+        flags=re.S,
+    )
+    paragraphs = re.split(r"</p>\s*|<br\s*/?>", linked)
+    return "\n\n".join(t for t in (plain_text(p) for p in paragraphs) if t)

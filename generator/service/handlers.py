@@ -1,0 +1,124 @@
+"""The service's endpoints. Each reads its request, changes the store, and returns an Answer;
+refusals are raised as RequestRefused and turned into answers by the app's error handler.
+
+POST /subscribe                 start double opt-in (form or JSON); same answer for any address
+GET  /confirm/{token}           activate a pending subscriber
+GET  /unsubscribe/{token}       a page with an Unsubscribe button; changes nothing
+POST /unsubscribe/{token}       unsubscribe now (also the RFC 8058 one-click POST)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from generator.content.site_config import SiteConfig
+from generator.delivery.transports import DeliveryError, TransportFactory
+from generator.rate_limit import RateLimiter
+from generator.service.confirmation import confirmation_message, confirmation_url
+from generator.service.requests import RequestRefused, client_address, parse_fields, read_body
+from generator.service.responses import Answer
+from generator.subscribers.addresses import InvalidAddress, normalise_address
+from generator.subscribers.store import SubscriberStore
+from generator.tokens import ExpiredToken, Signer, TokenError
+
+HONEYPOT = "website"
+CHECK_INBOX = (
+    "Check your inbox: if this address can subscribe, we have sent it a link to confirm. "
+    "Nothing is sent to you until you click it."
+)
+
+
+@dataclass
+class Service:
+    site: SiteConfig
+    store: SubscriberStore
+    signer: Signer
+    transport: TransportFactory
+    clock: Callable[[], datetime]
+    limiter: RateLimiter
+
+
+async def subscribe(service: Service, request: Request) -> Answer:
+    check_rate(service, request)
+    fields = parse_fields(request, await read_body(request))
+    if fields.get(HONEYPOT):
+        return Answer(200, "Check your inbox", CHECK_INBOX)
+    try:
+        email = normalise_address(fields.get("email", ""))
+    except InvalidAddress as exc:
+        raise RequestRefused(400, f"That is not an email address we can send to: {exc}") from exc
+    source = "form:" + fields.get("source", "")[:190]
+    await run_in_threadpool(start_opt_in, service, email, source)
+    return Answer(200, "Check your inbox", CHECK_INBOX)
+
+
+async def confirm(service: Service, request: Request) -> Answer:
+    now = service.clock()
+    email = verified(service, "confirm", request, now)
+    if not await run_in_threadpool(service.store.confirm, email, now):
+        raise RequestRefused(409, "This link cannot be used any more. Please subscribe again.")
+    message = f"{email} will receive {service.site.name} every Saturday morning."
+    return Answer(200, "You are subscribed", message, data={"status": "active"})
+
+
+async def unsubscribe_page(service: Service, request: Request) -> Answer:
+    email = verified(service, "unsubscribe", request, service.clock())
+    message = f"Stop sending {service.site.name} to {email}?"
+    return Answer(
+        200,
+        "Unsubscribe",
+        message,
+        data={"status": "unchanged"},
+        action=request.url.path,
+        action_label="Unsubscribe",
+    )
+
+
+async def unsubscribe(service: Service, request: Request) -> Answer:
+    await read_body(request)  # "List-Unsubscribe=One-Click" or an empty form: both mean yes
+    now = service.clock()
+    email = verified(service, "unsubscribe", request, now)
+    await run_in_threadpool(service.store.unsubscribe, email, now)
+    message = f"{email} will not receive {service.site.name} any more."
+    return Answer(200, "You are unsubscribed", message, data={"status": "unsubscribed"})
+
+
+def start_opt_in(service: Service, email: str, source: str) -> None:
+    now = service.clock()
+    if not service.store.request_subscription(email, source, now):
+        return  # active already, or a confirmation went out minutes ago
+    url = confirmation_url(service.site, service.signer, email, now)
+    message = confirmation_message(service.site, email, url, now)
+    transport = service.transport()
+    try:
+        transport.send(service.site.email.from_address, email, message)
+    except DeliveryError as exc:
+        service.store.forget_confirmation_sent(email)
+        raise RequestRefused(
+            503, "We could not send the confirmation email. Please try again later."
+        ) from exc
+    finally:
+        transport.close()
+
+
+def verified(service: Service, purpose: str, request: Request, now: datetime) -> str:
+    token = request.path_params["token"]
+    try:
+        return service.signer.verify(purpose, token, int(now.timestamp()))
+    except ExpiredToken as exc:
+        raise RequestRefused(410, "This link has expired. Please subscribe again.") from exc
+    except TokenError as exc:
+        raise RequestRefused(400, "This link is not valid. Please copy the whole link.") from exc
+
+
+def check_rate(service: Service, request: Request) -> None:
+    wait = service.limiter.retry_after(client_address(request))
+    if wait:
+        seconds = str(int(wait) + 1)
+        message = f"Too many requests from your network. Please try again in {seconds} seconds."
+        raise RequestRefused(429, message, {"Retry-After": seconds})

@@ -1,0 +1,58 @@
+"""Reading a request safely: a capped body, form or JSON fields, what the client wants back."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+
+MAX_BODY = 2048  # bytes: an address, a source and a honeypot fit many times over
+
+
+class RequestRefused(Exception):
+    """The request cannot be served as sent; `status` and `message` are the answer."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise RequestRefused(413, f"The request is larger than {MAX_BODY} bytes.")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise RequestRefused(413, f"The request is larger than {MAX_BODY} bytes.")
+    return body
+
+
+def parse_fields(request: Request, body: bytes) -> dict[str, str]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if kind == "application/json":
+            data = json.loads(body or b"null")
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            return {str(k): v for k, v in data.items() if isinstance(v, str)}
+        if kind in ("application/x-www-form-urlencoded", ""):
+            text = body.decode("utf-8")
+            return {k: v[-1] for k, v in parse_qs(text, max_num_fields=20).items()}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestRefused(400, "The request body could not be read.") from exc
+    raise RequestRefused(415, "Send a form (application/x-www-form-urlencoded) or JSON.")
+
+
+def wants_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "")
+    accept = request.headers.get("accept", "")
+    return kind.startswith("application/json") or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

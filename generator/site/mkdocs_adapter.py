@@ -1,0 +1,58 @@
+"""MkDocs adapter: with generator/mkdocs_hooks.py, the only code that imports MkDocs.
+
+A move to another renderer that reads mkdocs.yml (Zensical, say) touches these two files.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from generator.site.options import BuildOptions, set_build_options
+
+
+class RenderError(Exception):
+    """MkDocs refused to build; the message says why, without a traceback."""
+
+
+def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool = True) -> None:
+    """Run a real `mkdocs build` of the project into `out_dir`."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    set_build_options(options)
+    _quiet_mkdocs_logs()
+    try:
+        config = load_config(str(root / "mkdocs.yml"), site_dir=str(out_dir), strict=strict)
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    except MkDocsException as exc:
+        raise RenderError(str(exc)) from exc
+    except SystemExit as exc:  # MkDocs' Abort on warnings under --strict
+        raise RenderError(f"mkdocs build aborted ({exc})") from exc
+    except Exception as exc:  # template errors and the like surface from deep inside MkDocs
+        raise RenderError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        set_build_options(None)
+
+
+def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
+    """Live preview that rebuilds and reloads the browser when content or templates change."""
+    from mkdocs.commands.serve import serve
+
+    set_build_options(options)
+    watch = [str(root / d) for d in ("content", "site_config", "templates")]
+    serve(str(root / "mkdocs.yml"), dev_addr=f"{host}:{port}", livereload=True, watch=watch)
+
+
+def _quiet_mkdocs_logs() -> None:
+    # MkDocs logs INFO chatter per build; editors only need warnings and errors.
+    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    if not logging.getLogger("mkdocs").handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("mkdocs: %(levelname)s %(message)s"))
+        logging.getLogger("mkdocs").addHandler(handler)

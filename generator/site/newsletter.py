@@ -1,0 +1,77 @@
+"""The web archive of past digests: /newsletter/ and /newsletter/<date>/, as Markdown pages
+that MkDocs renders in the site's theme (so they are themed, searchable and in the sitemap)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from generator.content.articles import Article
+from generator.content.front_matter import format_front_matter
+from generator.content.site_config import SiteConfig
+from generator.content.links import absolute_html, source_urls
+from generator.digest.schedule import past_issues
+
+INDEX = "newsletter/index.md"
+
+
+def newsletter_pages(site: SiteConfig, articles: list[Article], now: datetime) -> dict[str, str]:
+    """Markdown keyed by path under content/; the index exists even before the first digest."""
+    issues = past_issues(site, articles, now)
+    urls = source_urls(articles, site)
+    pages = {INDEX: _index(site, issues)}
+    for day, week in issues.items():
+        pages[f"newsletter/{day.isoformat()}.md"] = _issue(site, day, week, urls)
+    return pages
+
+
+def _index(site: SiteConfig, issues: dict[date, list[Article]]) -> str:
+    meta = {
+        "title": "Newsletter",
+        "description": f"Every Saturday digest of {site.name}, newest first.",
+    }
+    lines = [
+        "# Newsletter archive",
+        "",
+        f"{site.subscribe_promise}",
+        "",
+    ]
+    if not issues:
+        lines.append("The first digest has not gone out yet.")
+    for day, week in issues.items():
+        titles = "; ".join(a.title for a in week)
+        lines.append(f"- [Digest of {day:%d/%m/%Y}]({day.isoformat()}.md): {_escape(titles)}")
+    return format_front_matter(meta, "\n".join(lines) + "\n")
+
+
+def _issue(site: SiteConfig, day: date, week: list[Article], urls: dict[str, str]) -> str:
+    meta = {
+        "title": f"Digest of {day:%d/%m/%Y}",
+        "description": f"The {site.name} Saturday digest of {day:%d/%m/%Y}.",
+    }
+    lines = [
+        f"# The Saturday digest, {day:%d/%m/%Y}",
+        "",
+    ]
+    for article in week:
+        link = f"../{article.source.relative_to(site.content_dir).as_posix()}"
+        authors = ", ".join(a.name for a in article.authors)
+        lines += [
+            f"## [{_escape(article.title)}]({link})",
+            "",
+            f"{_escape(authors)} · {article.published:%d/%m/%Y} · {article.read_time} min read",
+            "",
+            absolute_html(article.excerpt_html, article, site, urls),
+            "",
+            f"[Read more]({link})",
+            "",
+        ]
+    lines.append("[All digests](index.md)")
+    return format_front_matter(meta, "\n".join(lines) + "\n")
+
+
+def _escape(text: str) -> str:
+    # Titles are text, not Markdown: entities for HTML, backslashes for Markdown syntax.
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char in "\\`*_[]#|":
+        text = text.replace(char, "\\" + char)
+    return text

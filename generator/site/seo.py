@@ -1,0 +1,74 @@
+"""Search and social metadata for a page: canonical URL, Open Graph, Twitter card, JSON-LD."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from generator.content.articles import Article
+from generator.content.site_config import SiteConfig
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    canonical: str
+    title: str
+    description: str
+    properties: tuple[tuple[str, str], ...]  # <meta property=… content=…>
+    names: tuple[tuple[str, str], ...]  # <meta name=… content=…>
+    json_ld: str | None
+
+
+def page_meta(
+    site: SiteConfig, canonical: str, title: str, description: str, article: Article | None
+) -> PageMeta:
+    description = description or site.description
+    image = site.absolute(article.image) if article and article.image else None
+    props = [
+        ("og:site_name", site.name),
+        ("og:type", "article" if article else "website"),
+        ("og:title", title),
+        ("og:description", description),
+        ("og:url", canonical),
+        ("og:locale", site.language.replace("-", "_")),
+    ]
+    names = [("twitter:card", "summary_large_image" if image else "summary")]
+    names += [("twitter:title", title), ("twitter:description", description)]
+    if image and article:
+        props += [("og:image", image), ("og:image:alt", article.image_alt or "")]
+        names += [("twitter:image", image), ("twitter:image:alt", article.image_alt or "")]
+    if article:
+        props += [("article:published_time", article.published.isoformat())]
+        props += [("article:modified_time", article.modified.isoformat())]
+        props += [("article:section", c) for c in article.categories[:1]]
+        props += [("article:tag", t) for t in article.tags]
+    ld = blog_posting(site, article, canonical) if article else None
+    return PageMeta(canonical, title, description, tuple(props), tuple(names), ld)
+
+
+def blog_posting(site: SiteConfig, article: Article, canonical: str) -> str:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": article.title,
+        "description": article.description,
+        "url": canonical,
+        "mainEntityOfPage": canonical,
+        "datePublished": article.published.isoformat(),
+        "dateModified": article.modified.isoformat(),
+        "author": [_person(site, a.id, a.name, a.slug) for a in article.authors],
+        "publisher": {"@type": "Organization", "name": site.name, "url": site.url},
+        "inLanguage": site.language,
+        "keywords": ", ".join(article.tags),
+        "articleSection": list(article.categories),
+        "timeRequired": f"PT{article.read_time}M",
+    }
+    if article.image:
+        data["image"] = site.absolute(article.image)
+    # "</" would end the <script> element early; JSON allows the escaped form.
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+
+
+def _person(site: SiteConfig, author_id: str, name: str, slug: str) -> dict[str, str]:
+    kind = "Organization" if author_id in site.organisation_authors else "Person"
+    return {"@type": kind, "name": name, "url": site.absolute(f"author/{slug}/")}

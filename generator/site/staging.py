@@ -1,0 +1,29 @@
+"""The copy of an article that MkDocs renders: front matter rewritten from the Article.
+
+Material's blog plugin reads front matter itself and treats a naive date as UTC. Handing it a
+normalised copy (aware date in the site time zone, our slug and read time) makes the page,
+the URL and the archive agree with the feeds and the digest.
+"""
+
+from __future__ import annotations
+
+from generator.content.articles import Article
+from generator.content.front_matter import format_front_matter
+
+
+def normalized_post(article: Article, show_draft: bool = False) -> str:
+    dates = {"created": article.published}
+    if article.updated:
+        dates["updated"] = article.updated
+    meta = {
+        "authors": [a.id for a in article.authors],
+        "categories": list(article.categories),
+        "date": dates,
+        "description": article.description,
+        "draft": bool(show_draft and article.draft),
+        "readtime": article.read_time,
+        "slug": article.slug,
+        "tags": list(article.tags),
+        "title": article.title,
+    }
+    return format_front_matter(meta, f"{article.body_md}\n")

@@ -1,0 +1,91 @@
+"""CSV import and export of subscribers. Import reports every bad row, with its line."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.atomic import write_atomically
+from generator.content.problems import Problem, display_path
+from generator.subscribers.addresses import InvalidAddress, normalise_address
+from generator.subscribers.schema import STATUSES
+from generator.subscribers.store import NewSubscriber, Subscriber
+
+EXPORT_COLUMNS = ("email", "status", "source", "created_at", "confirmed_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    rows: list[NewSubscriber]
+    problems: list[Problem]
+    repeated: int  # rows whose address appeared earlier in the same file
+
+
+def read_import(path: Path, root: Path) -> ImportFile:
+    """Parse and validate every row; nothing is written here."""
+    shown = display_path(path, root)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return ImportFile([], [Problem(shown, 1, 1, f"cannot read the file: {exc}")], 0)
+    lines = text.splitlines()
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if "email" not in header:
+        hint = "the first line must name the columns, e.g. email,status,source"
+        return ImportFile([], [Problem(shown, 1, 1, "no 'email' column", hint)], 0)
+    reader.fieldnames = header
+    default_source = f"import:{path.name}"
+    rows: list[NewSubscriber] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    repeated = 0
+    for record in reader:
+        line = reader.line_num
+        raw = (record.get("email") or "").strip()
+        column = _column(lines, line, raw)
+        try:
+            email = normalise_address(raw)
+        except InvalidAddress as exc:
+            problems.append(Problem(shown, line, column, f"'{raw}': {exc}"))
+            continue
+        status = (record.get("status") or "active").strip().lower()
+        if status not in STATUSES:
+            col = _column(lines, line, status)
+            allowed = ", ".join(STATUSES)
+            problems.append(Problem(shown, line, col, f"status '{status}' is not one of {allowed}"))
+            continue
+        if email in seen:
+            repeated += 1
+            continue
+        seen.add(email)
+        rows.append(NewSubscriber(email, status, (record.get("source") or default_source).strip()))
+    return ImportFile(rows, problems, repeated)
+
+
+def _column(lines: list[str], line: int, value: str) -> int:
+    if not value or not 0 < line <= len(lines):
+        return 1
+    return lines[line - 1].find(value) + 1 or 1
+
+
+def export_csv(subscribers: Iterable[Subscriber], path: Path) -> int:
+    """Write the subscribers to `path` atomically; returns the number of rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for sub in subscribers:
+        writer.writerow([sub.email, sub.status, sub.source, *_stamps(sub)])
+        count += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, buffer.getvalue().encode("utf-8"))
+    return count
+
+
+def _stamps(sub: Subscriber) -> list[str]:
+    moments = (sub.created_at, sub.confirmed_at, sub.updated_at)
+    return [m.isoformat(timespec="seconds") if m else "" for m in moments]

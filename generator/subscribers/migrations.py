@@ -1,0 +1,79 @@
+"""Versioned schema: numbered migrations applied in order, each in its own transaction.
+
+`press_schema_version` holds the version reached. A migration creates the tables that were
+born in its version; a later change to an existing table must be its own migration (an
+ALTER), never an edit of an earlier one, because deployed databases already ran it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy.exc import DBAPIError
+
+from generator.subscribers.schema import deliveries, schema_version, subscribers
+
+
+def _create_subscribers(conn: Connection) -> None:
+    subscribers.create(conn)
+
+
+def _create_deliveries(conn: Connection) -> None:
+    deliveries.create(conn)
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_subscribers, _create_deliveries)
+LATEST = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer press; this one must not write to it."""
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table(schema_version.name):
+        return 0
+    return conn.execute(select(schema_version.c.version)).scalar_one_or_none() or 0
+
+
+def migrate(engine: Engine, target: int = LATEST) -> int:
+    """Bring the schema up to `target`; returns the version reached.
+
+    The service and a send may start at the same moment and both try to migrate: PostgreSQL
+    serialises them with an advisory lock; on SQLite the loser sees "already exists" and
+    simply re-reads the version.
+    """
+    for attempt in range(3):
+        try:
+            return _migrate_once(engine, target)
+        except DBAPIError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _migrate_once(engine: Engine, target: int) -> int:
+    with engine.begin() as conn:
+        _lock(conn)
+        if not inspect(conn).has_table(schema_version.name):
+            schema_version.create(conn)
+            conn.execute(schema_version.insert().values(version=0))
+    version = 0
+    for number in range(1, target + 1):
+        with engine.begin() as conn:
+            _lock(conn)
+            version = current_version(conn)
+            if version > LATEST:
+                raise SchemaTooNew(f"database schema is version {version}; upgrade press")
+            if version >= number:
+                continue
+            MIGRATIONS[number - 1](conn)
+            conn.execute(schema_version.update().values(version=number))
+            version = number
+    return version
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7411920861)"))

@@ -1,0 +1,249 @@
+"""The subscriber store: who receives the digest, in which state, since when and why.
+
+Statuses: pending (asked, not yet confirmed), active, unsubscribed, bounced, complained.
+Every write takes the clock as an argument; timestamps are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Insert, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from generator.subscribers.database import as_stored, open_engine, write_lock
+from generator.subscribers.migrations import migrate
+from generator.subscribers.schema import STATUSES, subscribers
+
+PAGE = 1000
+# A pending address gets at most one confirmation email in this interval, however often a
+# form is submitted for it: the subscribe form must not become a way to mail-bomb someone.
+CONFIRMATION_INTERVAL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str
+    status: str
+    source: str
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    bounce_count: int
+
+
+@dataclass(frozen=True)
+class NewSubscriber:
+    email: str  # already normalised
+    status: str = "active"
+    source: str = ""
+
+
+class SubscriberStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # Took the service's p99 from over a second to tens of ms under 16 parallel requests.
+        self._write_lock = write_lock(engine)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    @classmethod
+    def open(cls, url: str, root: Path) -> SubscriberStore:
+        engine = open_engine(url, root)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def add_many(self, rows: Iterable[NewSubscriber], now: datetime) -> int:
+        """Insert the rows whose address is new; returns how many were added. Existing
+        subscribers are left exactly as they are (an import must never re-activate someone
+        who unsubscribed)."""
+        added = 0
+        with self._writing() as conn:
+            before = _count(conn)
+            batch: list[dict[str, Any]] = []
+            for row in rows:
+                batch.append(_new_row(row, now))
+                if len(batch) == PAGE:
+                    conn.execute(_insert_ignoring_duplicates(conn), batch)
+                    batch = []
+            if batch:
+                conn.execute(_insert_ignoring_duplicates(conn), batch)
+            added = _count(conn) - before
+        return added
+
+    def add(self, row: NewSubscriber, now: datetime) -> bool:
+        return self.add_many([row], now) == 1
+
+    def get(self, email: str) -> Subscriber | None:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(subscribers).where(subscribers.c.email == email)).first()
+        return _subscriber(found) if found else None
+
+    def request_subscription(self, email: str, source: str, now: datetime) -> bool:
+        """Record a double opt-in request; True when a confirmation email should go out."""
+        with self._writing() as conn:
+            conn.execute(
+                _insert_ignoring_duplicates(conn),
+                [_new_row(NewSubscriber(email, "pending", source), now)],
+            )
+            # An unsubscribed reader may come back, through the same double opt-in.
+            conn.execute(
+                update(subscribers)
+                .where(subscribers.c.email == email, subscribers.c.status == "unsubscribed")
+                .values(status="pending", source=source, updated_at=as_stored(now))
+            )
+            claimed = conn.execute(
+                update(subscribers)
+                .where(
+                    subscribers.c.email == email,
+                    subscribers.c.status == "pending",
+                    (subscribers.c.confirm_sent_at.is_(None))
+                    | (subscribers.c.confirm_sent_at <= as_stored(now - CONFIRMATION_INTERVAL)),
+                )
+                .values(confirm_sent_at=as_stored(now))
+            )
+        return claimed.rowcount == 1
+
+    def confirm(self, email: str, now: datetime) -> bool:
+        """pending → active; True if the address is (now) active."""
+        with self._writing() as conn:
+            conn.execute(
+                update(subscribers)
+                .where(subscribers.c.email == email, subscribers.c.status == "pending")
+                .values(status="active", confirmed_at=as_stored(now), updated_at=as_stored(now))
+            )
+            status = conn.execute(
+                select(subscribers.c.status).where(subscribers.c.email == email)
+            ).scalar_one_or_none()
+        return status == "active"
+
+    def unsubscribe(self, email: str, now: datetime) -> bool:
+        """pending/active → unsubscribed; False if the address is unknown. A bounced or
+        complained address keeps that (stronger) status."""
+        with self._writing() as conn:
+            conn.execute(
+                update(subscribers)
+                .where(
+                    subscribers.c.email == email, subscribers.c.status.in_(("pending", "active"))
+                )
+                .values(status="unsubscribed", updated_at=as_stored(now))
+            )
+            status = conn.execute(
+                select(subscribers.c.status).where(subscribers.c.email == email)
+            ).scalar_one_or_none()
+        return status is not None
+
+    def forget_confirmation_sent(self, email: str) -> None:
+        """The confirmation email could not be sent: let the next request try again."""
+        with self._writing() as conn:
+            conn.execute(
+                update(subscribers).where(subscribers.c.email == email).values(confirm_sent_at=None)
+            )
+
+    def erase(self, email: str) -> bool:
+        """Delete every trace of the address (a data-erasure request)."""
+        with self._writing() as conn:
+            result = conn.execute(subscribers.delete().where(subscribers.c.email == email))
+        return result.rowcount == 1
+
+    def iter_subscribers(self, status: str | None = None) -> Iterator[Subscriber]:
+        """Every subscriber in id order, read a page at a time so memory stays flat."""
+        after = 0
+        while True:
+            query = select(subscribers).where(subscribers.c.id > after)
+            if status:
+                query = query.where(subscribers.c.status == status)
+            with self.engine.connect() as conn:
+                page = conn.execute(query.order_by(subscribers.c.id).limit(PAGE)).all()
+            yield from (_subscriber(row) for row in page)
+            if len(page) < PAGE:
+                return
+            after = page[-1].id
+
+    def count_by_status(self) -> dict[str, int]:
+        query = select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
+        with self.engine.connect() as conn:
+            found = {status: number for status, number in conn.execute(query)}
+        return {status: found.get(status, 0) for status in STATUSES}
+
+
+def count_permanent_failure(
+    conn: Connection, subscriber_id: int, bounce_limit: int, now: datetime
+) -> bool:
+    """A mail server refused this subscriber's address for good: after `bounce_limit` such
+    refusals (across issues) an active subscriber becomes bounced. True when this one did it.
+
+    Runs in the caller's transaction, so the delivery outcome and this rule commit together."""
+    row = subscribers.c.id == subscriber_id
+    conn.execute(update(subscribers).where(row).values(bounce_count=subscribers.c.bounce_count + 1))
+    bounced = conn.execute(
+        update(subscribers)
+        .where(row, subscribers.c.bounce_count >= bounce_limit, subscribers.c.status == "active")
+        .values(status="bounced", updated_at=as_stored(now))
+    )
+    return bounced.rowcount == 1
+
+
+def clear_failures(conn: Connection, subscriber_ids: list[int]) -> None:
+    """A server accepted a message for these subscribers: earlier refusals no longer count."""
+    conn.execute(
+        update(subscribers).where(subscribers.c.id.in_(subscriber_ids)).values(bounce_count=0)
+    )
+
+
+def _count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(subscribers)).scalar_one()
+
+
+def _new_row(row: NewSubscriber, now: datetime) -> dict[str, Any]:
+    if row.status not in STATUSES:
+        raise ValueError(f"unknown status '{row.status}'")
+    stamp = as_stored(now)
+    confirmed = stamp if row.status == "active" else None
+    return {
+        "email": row.email,
+        "status": row.status,
+        "source": row.source[:200],
+        "created_at": stamp,
+        "updated_at": stamp,
+        "confirmed_at": confirmed,
+        "confirm_sent_at": None,
+        "bounce_count": 0,
+    }
+
+
+def _insert_ignoring_duplicates(conn: Connection) -> Insert:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(subscribers).on_conflict_do_nothing(index_elements=["email"])
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _subscriber(row: Any) -> Subscriber:
+    return Subscriber(
+        id=row.id,
+        email=row.email,
+        status=row.status,
+        source=row.source,
+        created_at=aware(row.created_at),
+        updated_at=aware(row.updated_at),
+        confirmed_at=aware(row.confirmed_at),
+        bounce_count=row.bounce_count,
+    )
