@@ -18,18 +18,19 @@ STATUS = click.Choice(STATUSES)
 
 
 def open_store(site: SiteConfig) -> SubscriberStore:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from generator.subscribers.database import DatabaseError, configured_database
+    from generator.subscribers.database import (
+        DatabaseError,
+        DatabaseUnavailable,
+        configured_database,
+    )
 
     url = configured_database(site.subscribers.database)
     try:
         return SubscriberStore.open(url, site.root)
     except DatabaseError as exc:
         raise click.ClickException(f"{exc} (subscribers.database in site_config/site.yml)") from exc
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise click.ClickException(f"cannot open the subscriber database: {reason}") from exc
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def checked_address(text: str, param_hint: str = "EMAIL") -> str:

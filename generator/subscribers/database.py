@@ -21,6 +21,10 @@ class DatabaseError(RuntimeError):
     """The database URL is unusable; the message says how to fix it."""
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database is there in name but cannot be used (refused, corrupt, not a database)."""
+
+
 def open_engine(url: str, root: Path) -> Engine:
     """An engine for `url`; a relative SQLite path is taken from the project root."""
     try:

@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Insert, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
-from generator.subscribers.database import as_stored, open_engine, write_lock
+from generator.subscribers.database import DatabaseUnavailable, as_stored, open_engine, write_lock
 from generator.subscribers.migrations import migrate
 from generator.subscribers.schema import STATUSES, subscribers
 
@@ -58,8 +59,14 @@ class SubscriberStore:
 
     @classmethod
     def open(cls, url: str, root: Path) -> SubscriberStore:
+        """Open and migrate; raises DatabaseUnavailable when the database cannot be used."""
         engine = open_engine(url, root)
-        migrate(engine)
+        try:
+            migrate(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise DatabaseUnavailable(f"cannot open the subscriber database: {reason}") from exc
         return cls(engine)
 
     def close(self) -> None:
