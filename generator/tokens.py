@@ -50,9 +50,9 @@ class Signer:
     def _pads(self) -> tuple[Any, Any]:
         """HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed once.
 
-        `sign` runs once per email of a send, in several threads: `hmac.digest` releases the
-        interpreter lock on every call, and under contention each call then waited for it
-        (about 60 µs instead of 2); copying a prepared hash object never lets go of it."""
+        `sign` runs once per email of a send, in several threads. `hmac.digest` releases the
+        interpreter lock on every call and must win it back from the other senders; copying a
+        prepared hash object never lets go of it."""
         key = self.key if len(self.key) <= 64 else hashlib.sha256(self.key).digest()
         key = key.ljust(64, b"\0")
         inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))

@@ -21,7 +21,7 @@ _RENDERER = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
 
 
 def render_markdown(text: str) -> str:
-    # One reusable parser: building a Markdown instance costs more than converting an article.
+    # One reusable parser: building a Markdown instance is more work than converting an article.
     return _RENDERER.reset().convert(text)
 
 

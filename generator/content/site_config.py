@@ -105,7 +105,7 @@ class SiteConfig:
     def posts_dir(self) -> Path:
         return self.root / "content" / "posts"
 
-    @cached_property  # read once per email of a send; a regex each time showed in profiles
+    @cached_property  # read once per email of a send
     def domain(self) -> str:
         return re.sub(r"^https?://([^/:]+).*$", r"\1", self.url)
 

@@ -75,8 +75,8 @@ class JournalRecorder:
         self.journal.append(due.subscriber_id, at, due.bounce_count > 0)
 
     def fold_if_due(self) -> None:
-        # Folding is a transaction and a checkpoint: once a page (a fraction of a second)
-        # it cost a few percent of the send's speed.
+        # Folding is a transaction and a checkpoint: worth doing every few seconds, not on
+        # every page of due rows.
         if time.monotonic() - self.folded >= FOLD_EVERY:
             fold_journal(self.ledger, self.journal)
             self.folded = time.monotonic()

@@ -2,11 +2,10 @@
 accepted, written before the worker offers its next message, and folded into the ledger
 table every few seconds (and first thing by the next run, after a crash).
 
-Why not a SQLite commit per message: it cost about 100 µs of CPU each, a fifth of what sending
-the message costs, and needed a commit thread to overlap it. The journal is a shared memory
-map of a file: a line is a copy of about 20 bytes, with no system call, so the worker never
-lets go of the interpreter lock for it (each such release let the other worker in, and the
-send then waited to get it back). Once copied, the line belongs to the kernel's page cache: it
+Why not a SQLite commit per message: a commit is a large share of the CPU that sending one
+message takes, and releases the interpreter lock that the other workers then hold. The
+journal is a shared memory map of a file: a line is a copy of about 20 bytes, with no system
+call, so the worker never lets go of the interpreter lock for it. Once copied, the line belongs to the kernel's page cache: it
 survives the process being killed at any instant, the guarantee of a SQLite commit with WAL
 and synchronous=NORMAL; only a power cut can lose it (as it can lose the last commits).
 

@@ -92,8 +92,8 @@ class Ledger:
         """Due rows with subscriber id above `after`, in id order; `ids` narrows the page to
         those subscribers (a retry pass).
 
-        The full pages run a statement compiled once on the driver connection: they share the
-        interpreter with the workers, and SQLAlchemy's row processing slowed every worker."""
+        Full pages run a statement compiled once, on the driver connection: the producer shares
+        the interpreter with the workers, so its per-row work is kept to a tuple."""
         values = {"issue": self.issue, "after": after, "size": size}
         if ids is None:
             rows = self._due_statement.fetch_all(values)
@@ -122,8 +122,8 @@ class Ledger:
         """Fold journaled acceptances into the table in one transaction (see
         acceptance_journal.py); rows no longer due are left alone, so folding twice is safe.
 
-        One statement per second of acceptance times and per FOLD_CHUNK rows: row by row,
-        even as an executemany, the fold cost a tenth of what the sending did."""
+        One statement per second of acceptance times and per FOLD_CHUNK rows, not one per
+        row: a fold then takes a few statements however many messages it records."""
         by_second: dict[int, list[int]] = {}
         for record in accepted:
             by_second.setdefault(record.at, []).append(record.subscriber_id)
@@ -147,7 +147,7 @@ class Ledger:
         )
 
 
-# Built once: constructing a statement per message costs far more than executing it.
+# Built once: constructing a statement is more work than executing it, and this runs per message.
 _RECORD = (
     update(deliveries)
     .where(deliveries.c.issue == bindparam("i"), deliveries.c.subscriber_id == bindparam("sid"))
@@ -183,8 +183,8 @@ class LedgerWriter:
     """One worker's connection to the ledger: each outcome is its own committed transaction.
 
     Recording an accepted message is the hot path of a send (once per subscriber, between
-    two SMTP transactions), so it runs the statement compiled once on the driver connection:
-    going through SQLAlchemy's execution machinery cost more than the SMTP client itself.
+    two SMTP transactions), so it runs the statement compiled once on the driver connection,
+    outside SQLAlchemy's per-execution machinery.
     """
 
     def __init__(self, ledger: Ledger) -> None:

@@ -1,4 +1,4 @@
-"""MkDocs hooks: the only place, with generator/site.py, that imports MkDocs.
+"""MkDocs hooks: with mkdocs_adapter.py beside it, the only code that imports MkDocs.
 
 Registered in mkdocs.yml, so `press build`, `press serve` and plain `mkdocs build` all render
 from the same checked Article model.

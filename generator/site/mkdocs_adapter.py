@@ -1,4 +1,4 @@
-"""MkDocs adapter: with generator/mkdocs_hooks.py, the only code that imports MkDocs.
+"""MkDocs adapter: with hooks.py beside it, the only code that imports MkDocs.
 
 A move to another renderer that reads mkdocs.yml (Zensical, say) touches these two files.
 """

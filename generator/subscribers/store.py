@@ -49,7 +49,7 @@ class NewSubscriber:
 class SubscriberStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # Took the service's p99 from over a second to tens of ms under 16 parallel requests.
+        # Writers queue on a lock instead of SQLite's sleep-and-poll busy handler.
         self._write_lock = write_lock(engine)
 
     @contextmanager
