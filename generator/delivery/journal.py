@@ -5,9 +5,10 @@ table every few seconds (and first thing by the next run, after a crash).
 Why not a SQLite commit per message: a commit is a large share of the CPU that sending one
 message takes, and releases the interpreter lock that the other workers then hold. The
 journal is a shared memory map of a file: a line is a copy of about 20 bytes, with no system
-call, so the worker never lets go of the interpreter lock for it. Once copied, the line belongs to the kernel's page cache: it
-survives the process being killed at any instant, the guarantee of a SQLite commit with WAL
-and synchronous=NORMAL; only a power cut can lose it (as it can lose the last commits).
+call, so the worker never lets go of the interpreter lock for it. Once copied, the line belongs
+to the kernel's page cache: it survives the process being killed at any instant, the guarantee
+of a SQLite commit with WAL and synchronous=NORMAL; only a power cut can lose it (as it can
+lose the last commits).
 
 A line is `subscriber_id accepted_at reset_bounces`. The file grows in zero-filled steps; zero
 bytes are never digits, so a line cut short by a kill is not mistaken for a complete one.
