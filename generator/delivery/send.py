@@ -259,7 +259,9 @@ class _Worker:
     def deliver_one(self, due: Due) -> bool:
         """Send one message; True if the server accepted it."""
         run = self.run
-        time.sleep(run.pace.reserve())
+        wait = run.pace.reserve()
+        if wait:  # sleep(0) would still hand the interpreter lock to another thread
+            time.sleep(wait)
         message = self.personaliser.message(due.email)
         try:
             self.transport.send(self.sender, due.email, message)
