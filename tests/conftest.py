@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.subscribers.store import NewSubscriber, SubscriberStore
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # A Monday afternoon: the example content's future-dated article and draft stay hidden.
@@ -118,3 +120,30 @@ def store(database_url: str, tmp_path: Path):
     opened = SubscriberStore.open(database_url, tmp_path)
     yield opened
     opened.close()
+
+
+# A send of the example site's 2026-11-28 digest (send moment 07:00 London time).
+KEY = "send-test-signing-key-0123456789"
+SATURDAY = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # two hours after the 07:00 send moment
+ISSUE = "2026-11-28"
+
+
+def addresses(count: int) -> list[str]:
+    return [f"reader{i:05}@example.com" for i in range(count)]
+
+
+@pytest.fixture
+def mail_project(tmp_path: Path, database_url: str):
+    """The example site with `count` active subscribers; quick retries for tests."""
+    root = make_project(tmp_path / "project", examples=True)
+    config = root / "site_config" / "site.yml"
+    text = config.read_text(encoding="utf-8").replace("retry_delay: 30", "retry_delay: 0.05")
+    config.write_text(text.replace("pause_after: 25", "pause_after: 8"), encoding="utf-8")
+    store = SubscriberStore.open(database_url, root)
+
+    def populate(count: int) -> SubscriberStore:
+        store.add_many([NewSubscriber(a) for a in addresses(count)], SATURDAY)
+        return store
+
+    yield root, database_url, populate
+    store.close()

@@ -96,7 +96,7 @@ def test_subscribe_confirm_and_one_click_unsubscribe(browser, service_project):
     assert store.get("new.reader@example.com").status == "active"
 
     env = {"PRESS_SIGNING_KEY": KEY, "SOURCE_DATE_EPOCH": str(int(SATURDAY.timestamp()))}
-    sent = run_press(root, "send", env={**env, "PRESS_DATABASE_URL": ""})
+    sent = run_press(root, "send", "--no-verify-live", env={**env, "PRESS_DATABASE_URL": ""})
     assert "sent 1, failed 0" in sent.stdout, sent.stderr
     digest = read_outbox(root)[-1]
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -40,5 +40,6 @@ def digest(issue: datetime | None, out: Path | None) -> None:
     sizes = write_preview(site, prepared, target, Signer.from_environment(allow_preview=True))
     click.echo(f"Digest for {day}: {prepared.rendered.subject}")
     click.echo(f"  {len(prepared.rendered.articles)} article(s), written to {target}")
+    click.echo(f"  fingerprint {prepared.template.fingerprint} (press send --expect checks it)")
     for name, size in sizes.items():
         click.echo(f"  {name:12} {size:>8,} bytes")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from generator.cli.subscribers import open_store
 from generator.cli.support import project_root, reports_problems
 from generator.clock import current_time
 from generator.content.site_config import SiteConfig
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from generator.delivery.ledger import Ledger
     from generator.delivery.transports import TransportFactory
     from generator.digest.message import MessageTemplate
+    from generator.digest.preview import PreparedDigest
     from generator.digest.render import RenderedDigest
     from generator.subscribers.store import SubscriberStore
     from generator.tokens import Signer
@@ -24,6 +27,16 @@ if TYPE_CHECKING:
 # Without --date, a digest is sent only within this long after its send moment: a trigger that
 # fires on the wrong day (or twice) must not mail last week's issue.
 GRACE = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    transport: str | None
+    dry_run: bool
+    limit: int | None
+    rate: float | None
+    connections: int | None
+    expect: str | None
 
 
 @click.command()
@@ -34,69 +47,119 @@ GRACE = timedelta(hours=24)
 @click.option("--rate", type=click.FloatRange(min=0.01), help="At most N messages per second.")
 @click.option("--connections", type=click.IntRange(1, 64), help="SMTP connections in parallel.")
 @click.option("--test", "test_address", metavar="ADDRESS", help="Send one [TEST] copy only.")
+@click.option("--expect", metavar="FINGERPRINT", help="Send only the digest `press digest` showed.")
+@click.option(
+    "--no-verify-live", is_flag=True, help="Skip checking that every linked page is live."
+)
 @reports_problems
 def send(
     issue: datetime | None,
-    transport: str | None,
-    dry_run: bool,
-    limit: int | None,
-    rate: float | None,
-    connections: int | None,
     test_address: str | None,
+    no_verify_live: bool,
+    **settings: Any,
 ) -> None:
     """Send the Saturday digest to every active subscriber, exactly once."""
     from generator.content.loader import load_content
     from generator.digest.preview import prepare_digest
     from generator.digest.schedule import latest_issue_date, send_moment
 
+    options = SendOptions(**settings)
     now = current_time()
     site, articles = load_content(project_root())
     day = issue.date() if issue else latest_issue_date(site, now)
     due_at = send_moment(site, day)
-    if not issue and now - due_at > GRACE:
-        click.echo(f"No digest is due: the last one was due {due_at:%d/%m/%Y %H:%M %Z}.")
-        click.echo("Pass --date to send an issue late.")
-        return
     try:
         prepared = prepare_digest(site, articles, day, now)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--date") from exc
-    if due_at > now and not (dry_run or test_address):
+    if not issue and now - due_at > GRACE:
+        _explain_missed_window(site, prepared, due_at, now)
+        return
+    if due_at > now and not (options.dry_run or test_address):
         raise click.ClickException(f"the {day} digest is not due until {due_at:%d/%m/%Y %H:%M %Z}")
     if prepared.rendered is None or prepared.template is None:
         click.echo(f"No digest for {day}: nothing was published that week.")
         return
+    fingerprint = prepared.template.fingerprint
+    click.echo(f"Digest {day}: fingerprint {fingerprint}")
+    if options.expect and options.expect != fingerprint:
+        raise click.ClickException(
+            f"the {day} digest is {fingerprint}, not {options.expect}: it changed since the "
+            "preview you approved; review it with press digest, then send with its fingerprint"
+        )
+    _verify_live(prepared.rendered, skip=no_verify_live or options.dry_run)
     if test_address:
-        _send_test(site, prepared.rendered, transport, test_address)
+        _send_test(site, prepared.rendered, options.transport, test_address)
         return
-    _send_everyone(site, prepared.template, day, transport, dry_run, limit, rate, connections)
+    _send_everyone(site, prepared.template, day, options)
+
+
+def _verify_live(rendered: RenderedDigest, skip: bool) -> None:
+    """Refuse to mail links that answer 404: every linked page must be live first."""
+    from generator.delivery.live_check import issue_pages, missing_pages
+
+    if skip:
+        click.echo("Not checking that the linked pages are live (--no-verify-live).")
+        return
+    missing = missing_pages(issue_pages(rendered))
+    if missing:
+        for line in missing:
+            click.echo(f"  not live: {line}", err=True)
+        raise click.ClickException(
+            f"{len(missing)} page(s) of this digest are not live yet; nothing was sent. Publish "
+            "the site first (press build and deploy), or pass --no-verify-live for a private site"
+        )
+    click.echo(f"All {len(issue_pages(rendered))} linked pages are live.")
+
+
+def _explain_missed_window(
+    site: SiteConfig, prepared: PreparedDigest, due_at: datetime, now: datetime
+) -> None:
+    """A run after the 24-hour window sends nothing by itself, but must not hide a missed issue."""
+    day = prepared.window.issue
+    when = f"{due_at:%d/%m/%Y %H:%M %Z}"
+    if prepared.rendered is None:
+        click.echo(f"No digest is due: the last one ({day}, due {when}) had no articles.")
+        return
+    from generator.delivery.ledger import Ledger
+
+    ledger = Ledger(open_store(site).engine, day.isoformat())
+    counts = ledger.counts()
+    still_due = counts.get("queued", 0) + counts.get("retry", 0)
+    if counts and not still_due:
+        click.echo(f"No digest is due: the {day} digest went out ({counts.get('sent', 0):,} sent).")
+        return
+    hours = int((now - due_at).total_seconds() // 3600)
+    state = f"{still_due:,} subscriber(s) still wait for it" if counts else "it was never sent"
+    missed = (
+        f"the {day} digest was due {when}, {hours} hours ago, and {state}. Runs without --date "
+        f"send only within 24 hours of the send moment. To send it now: press send --date {day}"
+    )
+    if not counts and not ledger.earlier_issues_sent():
+        click.echo(f"No digest is due ({missed}).")  # no digest has gone out yet: nothing missed
+        return
+    raise click.ClickException(missed)
 
 
 def _send_everyone(
-    site: SiteConfig,
-    template: MessageTemplate,
-    day: date,
-    transport: str | None,
-    dry_run: bool,
-    limit: int | None,
-    rate: float | None,
-    connections: int | None,
+    site: SiteConfig, template: MessageTemplate, day: date, options: SendOptions
 ) -> None:
-    from generator.cli.subscribers import open_store
     from generator.delivery.ledger import Ledger
     from generator.delivery.lock import SendInProgress, exclusive_send
     from generator.delivery.send import Mailing, SendCrashed, SendPlan, send_issue
 
     store = open_store(site)
     ledger = Ledger(store.engine, day.isoformat())
-    if dry_run:
+    if options.dry_run:
         _dry_run(store, ledger, day)
         return
-    signer, factory = _signer_and_transport(site, transport)
+    signer, factory = _signer_and_transport(site, options.transport)
     mailing = Mailing(site, template, signer, factory, site.delivery, current_time)
-    plan = SendPlan(limit, rate, connections or site.delivery.connections)
+    connections = options.connections or site.delivery.connections
+    plan = SendPlan(options.limit, options.rate, connections)
     try:
         with exclusive_send(store.engine, day.isoformat()):
+            _bind_fingerprint(ledger, template.fingerprint, options.expect)
             report = send_issue(mailing, ledger, plan, sys.stderr)
     except SendInProgress as exc:
         raise click.ClickException(str(exc)) from exc
@@ -110,6 +173,17 @@ def _send_everyone(
         click.echo(f"Stopped: {report.paused}. Run press send again to resume.", err=True)
     if not report.ok:
         sys.exit(1)
+
+
+def _bind_fingerprint(ledger: Ledger, fingerprint: str, expect: str | None) -> None:
+    """A resumed send must deliver what the first run started with, unless told otherwise."""
+    stored = ledger.record_fingerprint(fingerprint, current_time(), replace=expect == fingerprint)
+    if stored != fingerprint:
+        raise click.ClickException(
+            f"this issue's send started with digest {stored} and the digest is now {fingerprint}"
+            " (an article changed). Review it with press digest; to send the new version to "
+            f"everyone not yet sent: press send --expect {fingerprint}"
+        )
 
 
 def _dry_run(store: SubscriberStore, ledger: Ledger, day: date) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy import (
 
 from generator.delivery.journal import Accepted
 from generator.subscribers.database import DriverStatement, as_stored, sqlite_sidecar, write_lock
-from generator.subscribers.schema import deliveries, subscribers
+from generator.subscribers.schema import deliveries, issues, subscribers
 from generator.subscribers.store import clear_failures, count_permanent_failure
 
 DUE = ("queued", "retry")
@@ -78,6 +78,31 @@ class Ledger:
         columns = ["issue", "subscriber_id", "status", "attempts", "last_error", "updated_at"]
         with self.engine.begin() as conn:
             return conn.execute(deliveries.insert().from_select(columns, chosen)).rowcount
+
+    def record_fingerprint(self, fingerprint: str, now: datetime, replace: bool = False) -> str:
+        """The fingerprint this issue's send is bound to: the first send stores `fingerprint`;
+        a later run gets the stored one back (so the caller can refuse a changed digest),
+        unless `replace` rebinds the issue to the new one."""
+        row = issues.c.issue == self.issue
+        with self.write_lock, self.engine.begin() as conn:
+            stored = conn.execute(select(issues.c.fingerprint).where(row)).scalar_one_or_none()
+            if stored is None:
+                values = {"issue": self.issue, "fingerprint": fingerprint}
+                conn.execute(issues.insert().values(**values, started_at=as_stored(now)))
+                return fingerprint
+            if replace and stored != fingerprint:
+                conn.execute(issues.update().where(row).values(fingerprint=fingerprint))
+                return fingerprint
+        return stored
+
+    def earlier_issues_sent(self) -> bool:
+        """Whether any earlier issue went out: the newsletter is running, so a missed issue
+        is a fault, not a week from before the first send."""
+        query = select(deliveries.c.issue).where(
+            deliveries.c.issue < self.issue, deliveries.c.status == "sent"
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
 
     def counts(self) -> dict[str, int]:
         query = (

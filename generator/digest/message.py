@@ -32,6 +32,15 @@ class MessageTemplate:
     issue: str
     segments: tuple[bytes | str, ...]  # str items name a per-recipient value
 
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the issue's bytes before personalisation: the preview an editor
+        approved and the message a send delivers have the same fingerprint, or differ."""
+        digest = hashlib.sha256()
+        for segment in self.segments:
+            digest.update(segment if isinstance(segment, bytes) else f"\0{segment}\0".encode())
+        return digest.hexdigest()[:12]
+
 
 def build_message_template(site: SiteConfig, digest: RenderedDigest) -> MessageTemplate:
     boundary = "=_press_" + hashlib.sha256(digest.html.encode()).hexdigest()[:24]

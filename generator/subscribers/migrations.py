@@ -12,7 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from generator.subscribers.schema import deliveries, schema_version, subscribers
+from generator.subscribers.schema import deliveries, issues, schema_version, subscribers
 
 
 def _create_subscribers(conn: Connection) -> None:
@@ -23,7 +23,24 @@ def _create_deliveries(conn: Connection) -> None:
     deliveries.create(conn)
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_subscribers, _create_deliveries)
+def _create_issues(conn: Connection) -> None:
+    issues.create(conn)
+
+
+def _add_welcomed_at(conn: Connection) -> None:
+    # Databases created by this version already have the column (version 1 creates the table
+    # from the current definition); older ones get it added.
+    if "welcomed_at" not in {c["name"] for c in inspect(conn).get_columns("subscribers")}:
+        kind = subscribers.c.welcomed_at.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE subscribers ADD COLUMN welcomed_at {kind}"))
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _create_subscribers,
+    _create_deliveries,
+    _create_issues,
+    _add_welcomed_at,
+)
 LATEST = len(MIGRATIONS)
 
 

@@ -37,6 +37,7 @@ subscribers = Table(
     Column("confirmed_at", DateTime(timezone=True)),
     Column("confirm_sent_at", DateTime(timezone=True)),
     Column("bounce_count", Integer, nullable=False, default=0),
+    Column("welcomed_at", DateTime(timezone=True)),  # added in version 4
     CheckConstraint(f"status IN {STATUSES!r}", name="subscriber_status"),
 )
 
@@ -58,3 +59,12 @@ deliveries = Table(
 )
 # No index on status: every accepted message updates its row, and an index on status would add
 # index pages to each of those commits; the due scan walks the primary key (issue, subscriber).
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("issue", String(10), primary_key=True),
+    # A short hash of the issue's bytes before personalisation: what `press digest` previewed.
+    Column("fingerprint", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+)
