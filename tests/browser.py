@@ -28,10 +28,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_directory(root: Path) -> Iterator[str]:
-    """Serve `root` on 127.0.0.1 on a free port; yields the base URL."""
+def serve_directory(root: Path, port: int = 0) -> Iterator[str]:
+    """Serve `root` on 127.0.0.1 (on a free port unless given); yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

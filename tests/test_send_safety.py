@@ -3,11 +3,8 @@ missed send window that is reported instead of passed over in silence."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -18,6 +15,7 @@ from generator.site.build import build_all
 from generator.site.options import BuildOptions
 
 from asgi_server import free_port
+from browser import serve_directory
 from conftest import ISSUE, KEY, SATURDAY
 from smtp_server import smtp_server
 from test_check_errors import run_press
@@ -33,11 +31,6 @@ def send_env(url: str, when=SATURDAY) -> dict[str, str]:
     }
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @contextmanager
 def live_site(root: Path) -> Iterator[Path]:
     """The project built as of the send and served on 127.0.0.1 at the URL its config names."""
@@ -48,16 +41,8 @@ def live_site(root: Path) -> Iterator[Path]:
         re.sub(r"^url: .*$", f"url: http://127.0.0.1:{port}/", text, flags=re.M), "utf-8"
     )
     build_all(root, BuildOptions(now=SATURDAY))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_directory(root / "site", port):
         yield root / "site"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_page_that_is_not_live_stops_the_send_before_anyone_gets_mail(mail_project):

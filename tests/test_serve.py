@@ -8,7 +8,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 
 def free_port() -> int:
@@ -34,17 +38,26 @@ def wait_for(predicate, seconds: float) -> bool:
     return False
 
 
-def test_serve_previews_drafts_and_reloads_on_save(example_project: Path) -> None:
+@contextmanager
+def press_serve(project: Path, *args: str) -> Iterator[str]:
+    """`press serve` on a free port as of Monday 23/11/2026 12:00 UTC; yields its base URL."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", "--port", str(port)],
-        cwd=example_project,
+        [sys.executable, "-m", "generator", "serve", "--port", str(port), *args],
+        cwd=project,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "SOURCE_DATE_EPOCH": "1795435200"},
     )
     try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_serve_previews_drafts_and_reloads_on_save(example_project: Path) -> None:
+    with press_serve(example_project) as url:
         assert wait_for(lambda: "Quiet voices" in fetch(url), 60), "preview did not start"
         draft = fetch(url + "posts/the-delegation-ladder/")
         assert "Draft" in draft and "not published" in draft
@@ -53,6 +66,47 @@ def test_serve_previews_drafts_and_reloads_on_save(example_project: Path) -> Non
         page = url + "posts/make-the-decision-reversible/"
         assert wait_for(lambda: "Ask what reversing" in fetch(page), 60), "no rebuild on save"
         assert "livereload" in fetch(page)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+
+
+NEW_ARTICLE = """---
+title: Feedback before Friday
+date: 2026-11-26T09:00
+authors: [amara]
+categories: [Growth]
+---
+
+Say it while it can still change something.
+
+<!-- more -->
+
+## How
+
+Soon, specifically, kindly.
+"""
+
+
+@pytest.mark.browser
+def test_serve_previews_the_coming_email_and_reloads_it_on_save(
+    example_project: Path, browser
+) -> None:
+    with press_serve(example_project) as url:
+        assert wait_for(lambda: "Quiet voices" in fetch(url + "newsletter/preview/"), 60)
+        text = fetch(url + "newsletter/preview.txt")
+        assert "This week's 3 articles, 28/11/2026." in text
+        assert "[Draft] The delegation ladder" in text and "Quiet voices in loud rooms" in text
+        page = browser.new_page()
+        page.goto(url + "newsletter/preview/")
+        assert page.get_by_role("heading", name="Quiet voices in loud rooms").is_visible()
+        assert page.get_by_text("Feedback before Friday").count() == 0
+        post = example_project / "content/posts/2026-11-26-feedback-before-friday.md"
+        post.write_text(NEW_ARTICLE, encoding="utf-8")
+        # livereload reloads the open page after the rebuild
+        heading = page.get_by_role("heading", name="Feedback before Friday")
+        heading.wait_for(state="visible", timeout=60_000)
+        assert page.get_by_role("heading", name="[Draft] The delegation ladder").is_visible()
+        page.close()
+    with press_serve(example_project, "--no-drafts") as url:
+        assert wait_for(
+            lambda: "Feedback before Friday" in fetch(url + "newsletter/preview.txt"), 60
+        )
+        assert "Draft" not in fetch(url + "newsletter/preview.txt")

@@ -37,4 +37,5 @@ def serve(host: str, port: int, drafts: bool) -> None:
     from generator.site.mkdocs_adapter import serve_site
     from generator.site.options import BuildOptions
 
-    serve_site(project_root(), BuildOptions(now=current_time(), include_drafts=drafts), host, port)
+    options = BuildOptions(now=current_time(), include_drafts=drafts, email_preview=True)
+    serve_site(project_root(), options, host, port)

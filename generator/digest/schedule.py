@@ -42,6 +42,12 @@ def next_issue_date(site: SiteConfig, now: datetime) -> date:
     return today + timedelta(days=(site.digest.weekday - today.weekday()) % 7)
 
 
+def upcoming_issue_date(site: SiteConfig, now: datetime) -> date:
+    """The first digest day whose send moment is still ahead: what editors are writing for."""
+    day = next_issue_date(site, now)
+    return day if _utc(now) < _utc(send_moment(site, day)) else day + timedelta(days=7)
+
+
 def select_week(articles: list[Article], window: DigestWindow, now: datetime) -> list[Article]:
     """Published articles in the window, newest first; drafts and future articles never."""
     chosen = [a for a in articles if a.is_published(now) and window.holds(a.published)]

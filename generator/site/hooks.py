@@ -20,11 +20,16 @@ from generator.content.articles import Article, slugify
 from generator.site.options import build_options
 from generator.content.site_config import SiteConfig
 from generator.content.loader import load_content
+from generator.digest.preview import prepare_upcoming, sample_copy
 from generator.site.html_fixes import fix_page_html
 from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.staging import normalized_post
 from generator.content.problems import ContentError, display_path
 from generator.site.seo import page_meta
+from generator.tokens import Signer
+
+PREVIEW_HTML = "newsletter/preview/index.html"
+PREVIEW_TEXT = "newsletter/preview.txt"
 
 
 class _State:
@@ -95,7 +100,24 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if id(article) in visible:
             files.append(File.generated(config, file.src_uri, abs_src_path=_stage(article)))
     _add_newsletter_pages(files, config)
+    if build_options().email_preview:
+        _add_email_preview(files, config)
     return files
+
+
+def _add_email_preview(files: Files, config: MkDocsConfig) -> None:
+    """The coming issue as static files, so the live preview serves and reloads them too."""
+    options = build_options()
+    articles = list(state.articles.values())
+    issue, rendered = prepare_upcoming(state.site, articles, options.now, options.include_drafts)
+    if rendered is None:
+        note = f"No article is dated in the week of the {issue:%d/%m/%Y} digest yet."
+        parts = {"email.html": f"<!DOCTYPE html><title>Digest preview</title><p>{note}</p>"}
+        parts["email.txt"] = note + "\n"
+    else:
+        parts = sample_copy(state.site, rendered, Signer.from_environment(allow_preview=True))
+    for name, uri in (("email.html", PREVIEW_HTML), ("email.txt", PREVIEW_TEXT)):
+        files.append(File.generated(config, uri, content=parts[name]))
 
 
 def _add_newsletter_pages(files: Files, config: MkDocsConfig) -> None:

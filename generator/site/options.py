@@ -17,6 +17,7 @@ from generator.clock import current_time
 class BuildOptions:
     now: datetime
     include_drafts: bool = False
+    email_preview: bool = False  # `press serve`: the coming issue at /newsletter/preview/
     # (SiteConfig, [Article]) already loaded and checked by `press build`, so the hooks need not
     # read every article a second time; None under plain `mkdocs` commands and `press serve`.
     content: Any = None
