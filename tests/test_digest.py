@@ -19,7 +19,7 @@ from generator.content.loader import load_content
 from generator.content.site_config import load_site
 from generator.digest.message import personalised_message
 from generator.digest.preview import prepare_digest, write_preview
-from generator.digest.render import render_digest, render_subject
+from generator.digest.render import UNSUBSCRIBE_PLACEHOLDER, render_digest, render_subject
 from generator.digest.schedule import digest_window, issue_for, past_issues, select_week
 from generator.tokens import Signer, TokenError
 
@@ -257,6 +257,25 @@ def test_past_issues_power_the_web_archive(built_example: Path) -> None:
     assert "Quiet voices" not in web  # that article is in next Saturday's digest
     sitemap = (built_example / "sitemap.xml").read_text()
     assert "https://leadership-press.example.org/newsletter/2026-11-21/" in sitemap
+
+
+def test_the_archive_shows_the_very_bytes_that_were_emailed(built_example: Path, prepared):
+    site, digest = prepared
+    archived = (built_example / "newsletter/2026-11-21/email.html").read_bytes()
+    public = site.absolute("newsletter/")
+    assert archived == digest.rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, public).encode()
+    sent = email.message_from_bytes(
+        personalised_message(site, digest.template, Signer(b"k" * 16), "ada@example.net"),
+        policy=policy.default,
+    )
+    html_part = sent.get_body(("html",)).get_content()
+    unsubscribe = re.search(r'href="(https://[^"]+/unsubscribe/[^"]+)"', html_part)[1]
+    as_sent = html_part.replace("\r\n", "\n").replace(unsubscribe, public)  # CRLF: transfer only
+    assert as_sent.encode() == archived
+    page = HTMLParser((built_example / "newsletter/2026-11-21/index.html").read_text())
+    frame = page.css_first("iframe.press-digest-frame")
+    assert frame.attributes["src"] == "email.html"
+    assert frame.attributes["title"] == "The digest of 21/11/2026 as it was emailed"
 
 
 def test_past_issues_skip_the_unsent_week(example_project: Path) -> None:

@@ -122,9 +122,9 @@ def _add_email_preview(files: Files, config: MkDocsConfig) -> None:
 
 def _add_newsletter_pages(files: Files, config: MkDocsConfig) -> None:
     pages = newsletter_pages(state.site, list(state.articles.values()), build_options().now)
-    for src_uri, markdown in pages.items():
-        page = File.generated(config, src_uri, content=markdown)
-        if src_uri != INDEX:
+    for src_uri, content in pages.items():
+        page = File.generated(config, src_uri, content=content)
+        if src_uri.endswith(".md") and src_uri != INDEX:
             page.inclusion = InclusionLevel.NOT_IN_NAV  # the archive lists them; the tabs do not
         files.append(page)
 

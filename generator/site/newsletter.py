@@ -1,5 +1,9 @@
 """The web archive of past digests: /newsletter/ and /newsletter/<date>/, as Markdown pages
-that MkDocs renders in the site's theme (so they are themed, searchable and in the sitemap)."""
+that MkDocs renders in the site's theme (so they are themed, searchable and in the sitemap).
+
+Each issue's page shows the email itself, `email.html` beside it: the very bytes the digest
+rendered, with only the subscriber's unsubscribe link replaced, so the archive can never
+drift from what was sent."""
 
 from __future__ import annotations
 
@@ -9,19 +13,33 @@ from generator.content.articles import Article
 from generator.content.front_matter import format_front_matter
 from generator.content.site_config import SiteConfig
 from generator.content.links import absolute_html, source_urls
+from generator.digest.render import UNSUBSCRIBE_PLACEHOLDER, render_digest
 from generator.digest.schedule import past_issues
 
 INDEX = "newsletter/index.md"
 
 
 def newsletter_pages(site: SiteConfig, articles: list[Article], now: datetime) -> dict[str, str]:
-    """Markdown keyed by path under content/; the index exists even before the first digest."""
+    """Markdown pages and archived emails keyed by path under content/; the index exists even
+    before the first digest."""
     issues = past_issues(site, articles, now)
     urls = source_urls(articles, site)
     pages = {INDEX: _index(site, issues)}
     for day, week in issues.items():
         pages[f"newsletter/{day.isoformat()}.md"] = _issue(site, day, week, urls)
+        pages[archived_email_path(day)] = archived_email(site, week, day, articles)
     return pages
+
+
+def archived_email_path(day: date) -> str:
+    return f"newsletter/{day.isoformat()}/email.html"
+
+
+def archived_email(site: SiteConfig, week: list[Article], day: date, articles: list[Article]) -> str:
+    """The issue's HTML as the digest rendered it; its unsubscribe link, which belongs to each
+    subscriber, points at the archive instead."""
+    rendered = render_digest(site, week, day, articles)
+    return rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, site.absolute("newsletter/"))
 
 
 def _index(site: SiteConfig, issues: dict[date, list[Article]]) -> str:
@@ -51,12 +69,17 @@ def _issue(site: SiteConfig, day: date, week: list[Article], urls: dict[str, str
     lines = [
         f"# The Saturday digest, {day:%d/%m/%Y}",
         "",
+        f'<iframe class="press-digest-frame" src="email.html" loading="lazy" '
+        f'title="The digest of {day:%d/%m/%Y} as it was emailed"></iframe>',
+        "",
+        "## In this issue",
+        "",
     ]
     for article in week:
         link = f"../{article.source.relative_to(site.content_dir).as_posix()}"
         authors = ", ".join(a.name for a in article.authors)
         lines += [
-            f"## [{_escape(article.title)}]({link})",
+            f"### [{_escape(article.title)}]({link})",
             "",
             f"{_escape(authors)} · {article.published:%d/%m/%Y} · {article.read_time} min read",
             "",
