@@ -118,6 +118,32 @@ def test_migrations_are_versioned_and_keep_data(database_url: str, tmp_path: Pat
     engine.dispose()
 
 
+def test_a_version_2_database_gains_the_issue_and_welcome_records(database_url: str, tmp_path):
+    """A database deployed before version 3 has no welcomed_at column: migrating adds it."""
+    from sqlalchemy import MetaData, Table, inspect
+
+    from generator.subscribers.database import open_engine
+    from generator.subscribers.schema import deliveries, subscribers
+
+    engine = open_engine(database_url, tmp_path)
+    old = MetaData()
+    columns = [c._copy() for c in subscribers.columns if c.name != "welcomed_at"]
+    Table("subscribers", old, *columns)
+    deliveries.to_metadata(old)
+    with engine.begin() as conn:
+        old.create_all(conn)
+        schema_version.create(conn)
+        conn.execute(schema_version.insert().values(version=2))
+    assert migrate(engine) == LATEST
+    assert "welcomed_at" in {c["name"] for c in inspect(engine).get_columns("subscribers")}
+    assert inspect(engine).has_table("issues")
+    store = SubscriberStore(engine)
+    store.add(NewSubscriber("old@example.com"), NOW)
+    assert store.claim_welcome("old@example.com", NOW)
+    assert not store.claim_welcome("old@example.com", NOW)
+    engine.dispose()
+
+
 @pytest.fixture
 def press_env(database_url: str) -> dict[str, str]:
     return {"PRESS_DATABASE_URL": database_url}

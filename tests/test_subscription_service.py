@@ -273,3 +273,51 @@ def test_service_pages_are_valid_html(svc: Running, tmp_path: Path):
     for name, html in pages.items():
         (tmp_path / name).write_text(html, encoding="utf-8")
     assert nu_errors(sorted(tmp_path.glob("*.html"))) == []
+
+
+def test_a_confirmed_reader_is_welcomed_once_over_smtp(project: Path, store: SubscriberStore):
+    from generator.delivery.journal import Accepted
+    from generator.delivery.ledger import Ledger
+    from generator.delivery.transports import transport_factory
+
+    from smtp_server import smtp_server
+
+    store.add(NewSubscriber("earlier@example.com"), NOW)
+    ledger = Ledger(store.engine, "2026-11-21")
+    ledger.enqueue(NOW)
+    ledger.record_accepted([Accepted(store.get("earlier@example.com").id, 0, False)])
+    with smtp_server() as (smtp, recorder):
+        server, _, clock = start(project, store, transport=transport_factory(smtp, project))
+        with server as url, httpx.Client(base_url=url) as client:
+            assert subscribe(client, "new@example.com").status_code == 200
+            link = confirm_link_in(recorder.received[-1].data)
+            assert client.get(path_of(link)).status_code == 200
+            assert client.get(path_of(link)).status_code == 200  # a second click: no second welcome
+            clock.now = NOW + timedelta(days=30)
+            client.post(path_of(unsubscribe_link(recorder.received[-1].data)))
+            assert subscribe(client, "new@example.com").status_code == 200
+            relink = confirm_link_in(recorder.received[-1].data)
+            assert client.get(path_of(relink)).status_code == 200  # re-confirmed: still none
+        kinds = [r.message_id.split(".")[0] for r in recorder.received]
+    assert kinds == ["confirm", "welcome", "confirm"]
+    welcome = email.message_from_bytes(recorder.received[1].data, policy=email.policy.default)
+    assert welcome["To"] == "new@example.com"
+    assert welcome["Subject"] == "Welcome to The Leadership Press"
+    assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    token = re.search(r"/unsubscribe/([^>]+)>", welcome["List-Unsubscribe"])[1]
+    assert KEY.verify("unsubscribe", token) == "new@example.com"
+    text = welcome.get_body(("plain",)).get_content()
+    html = welcome.get_body(("html",)).get_content()
+    latest = "https://leadership-press.example.org/newsletter/2026-11-21/"
+    assert "latest issue, of 21/11/2026" in text and latest in text and f'href="{latest}"' in html
+    assert store.get("new@example.com").status == "active"
+
+
+def confirm_link_in(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return re.search(r"https://\S+/confirm/\S+", message.get_body(("plain",)).get_content())[0]
+
+
+def unsubscribe_link(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return re.search(r"<(https://[^>]+/unsubscribe/[^>]+)>", message["List-Unsubscribe"])[1]

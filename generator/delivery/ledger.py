@@ -8,7 +8,7 @@ permanent failure; never retried), skipped (no longer active when its turn came)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -57,6 +57,14 @@ class Due:
     email: str
     active: bool
     bounce_count: int
+
+
+def latest_sent_issue(engine: Engine) -> date | None:
+    """The newest issue that reached at least one subscriber."""
+    query = select(func.max(deliveries.c.issue)).where(deliveries.c.status == "sent")
+    with engine.connect() as conn:
+        newest = conn.execute(query).scalar_one_or_none()
+    return date.fromisoformat(newest) if newest else None
 
 
 class Ledger:

@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from generator.content.site_config import SiteConfig
+from generator.delivery.ledger import latest_sent_issue
 from generator.delivery.transports import DeliveryError, TransportFactory
 from generator.rate_limit import RateLimiter
-from generator.service.confirmation import confirmation_message, confirmation_url
+from generator.service.emails import confirmation_message, confirmation_url, welcome_message
 from generator.service.requests import RequestRefused, client_address, parse_fields, read_body
 from generator.service.responses import Answer
 from generator.subscribers.addresses import InvalidAddress, normalise_address
@@ -62,6 +63,7 @@ async def confirm(service: Service, request: Request) -> Answer:
     email = verified(service, "confirm", request, now)
     if not await run_in_threadpool(service.store.confirm, email, now):
         raise RequestRefused(409, "This link cannot be used any more. Please subscribe again.")
+    await run_in_threadpool(send_welcome, service, email)
     message = f"{email} will receive {service.site.name} every Saturday morning."
     return Answer(200, "You are subscribed", message, data={"status": "active"})
 
@@ -102,6 +104,23 @@ def start_opt_in(service: Service, email: str, source: str) -> None:
         raise RequestRefused(
             503, "We could not send the confirmation email. Please try again later."
         ) from exc
+    finally:
+        transport.close()
+
+
+def send_welcome(service: Service, email: str) -> None:
+    """Once per subscriber, recorded before sending; a failure leaves it to the next click.
+    The subscription stands either way: a welcome is a courtesy, not a condition."""
+    now = service.clock()
+    if not service.store.claim_welcome(email, now):
+        return  # welcomed already (a second click on the link, or a reader who came back)
+    latest = latest_sent_issue(service.store.engine)
+    message = welcome_message(service.site, email, service.signer, latest, now)
+    transport = service.transport()
+    try:
+        transport.send(service.site.email.from_address, email, message)
+    except DeliveryError:
+        service.store.forget_welcome(email)
     finally:
         transport.close()
 

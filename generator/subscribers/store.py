@@ -136,6 +136,27 @@ class SubscriberStore:
             ).scalar_one_or_none()
         return status == "active"
 
+    def claim_welcome(self, email: str, now: datetime) -> bool:
+        """True exactly once per active subscriber: the caller sends the welcome email."""
+        with self._writing() as conn:
+            claimed = conn.execute(
+                update(subscribers)
+                .where(
+                    subscribers.c.email == email,
+                    subscribers.c.status == "active",
+                    subscribers.c.welcomed_at.is_(None),
+                )
+                .values(welcomed_at=as_stored(now))
+            )
+        return claimed.rowcount == 1
+
+    def forget_welcome(self, email: str) -> None:
+        """The welcome email could not be sent: the next confirmation click tries again."""
+        with self._writing() as conn:
+            conn.execute(
+                update(subscribers).where(subscribers.c.email == email).values(welcomed_at=None)
+            )
+
     def unsubscribe(self, email: str, now: datetime) -> bool:
         """pending/active → unsubscribed; False if the address is unknown. A bounced or
         complained address keeps that (stronger) status."""
