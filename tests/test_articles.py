@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from generator.content.articles import published_only, read_article, slugify
+from generator.content.articles import published_only, read_article
 from generator.content.dates import DateError, parse_article_date
 from generator.content.site_config import load_site
+from generator.content.slugs import slugify
 
 from conftest import NOW
 

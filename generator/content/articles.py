@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -21,6 +19,7 @@ from generator.content.rendering import (
     shorten,
 )
 from generator.content.site_config import Author, CallToAction, SiteConfig
+from generator.content.slugs import is_slug, slugify
 
 KNOWN_KEYS = {
     "title",
@@ -41,7 +40,6 @@ KNOWN_KEYS = {
     "id",
 }
 DESCRIPTION_LIMIT = 300
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,8 @@ class Article:
     path: str  # site-relative, e.g. "posts/say-the-hard-thing/"
     url: str  # absolute
     uid: str  # stable identity for feed guids: `id:` or the file name, never title or slug
+    pinned: bool = False  # shown first on the blog index (Material's `pin`)
+    links: tuple[tuple[str, str], ...] = ()  # (title or "", target): the post's related links
 
     @property
     def modified(self) -> datetime:
@@ -83,9 +83,31 @@ class Article:
         return render_markdown(self.excerpt_md)
 
 
-def slugify(title: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "post"
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg"}
+
+
+def _image_problem(content: Path, image: str) -> str:
+    """Why `image` cannot be the article's picture ('' when it can): it must be an image file
+    inside content/, never a path that climbs out of it."""
+    root = content.resolve()
+    resolved = (root / image).resolve()
+    if image.startswith("/") or not resolved.is_relative_to(root):
+        return f"'{image}' is outside content/ (put the picture under content/assets/)"
+    if resolved.suffix.lower() not in IMAGE_TYPES:
+        return f"'{image}' is not an image ({', '.join(sorted(IMAGE_TYPES))})"
+    if not resolved.is_file():
+        return f"file 'content/{image}' does not exist"
+    return ""
+
+
+def _link_item(item: Any) -> tuple[str, str | None]:
+    if isinstance(item, str):
+        return "", item.strip()
+    if isinstance(item, dict) and len(item) == 1:
+        title, target = next(iter(item.items()))
+        if isinstance(title, str) and isinstance(target, str):
+            return title.strip(), target.strip()
+    return "", None
 
 
 def article_path(slug: str) -> str:
@@ -141,6 +163,7 @@ class _ArticleBuilder:
         image, image_alt = self._image()
         draft = self._flag("draft")
         cta = self._cta()
+        pinned, links, read_time = self._flag("pin"), self._links(), self._read_time()
         if self.problems and any(not p.warning for p in self.problems):
             return None
         assert published is not None
@@ -162,10 +185,12 @@ class _ArticleBuilder:
             image=image,
             image_alt=image_alt,
             cta=cta,
-            read_time=read_time_minutes(html, html.count("<img")),
+            read_time=read_time or read_time_minutes(html, html.count("<img")),
             path=article_path(slug),
             url=self.config.absolute(article_path(slug)),
             uid=self._uid(),
+            pinned=pinned,
+            links=links,
         )
         article.__dict__["body_html"] = html  # seed the cached_property: rendered once, not twice
         return article
@@ -254,8 +279,11 @@ class _ArticleBuilder:
     def _slug(self, title: str) -> str:
         raw = self.value("slug")
         if raw is None:
+            if title and not slugify(title):
+                hint = "add a word to the title, or set 'slug:' for the URL"
+                self.fail("title", f"title: '{title}' has no letter or digit to make a URL", hint)
             return slugify(title)
-        if not isinstance(raw, str) or not SLUG.match(raw):
+        if not isinstance(raw, str) or not is_slug(raw):
             hint = "use lowercase letters, digits and single hyphens"
             self.fail("slug", f"slug: '{raw}' is not a valid slug", hint)
             return slugify(title)
@@ -283,19 +311,60 @@ class _ArticleBuilder:
         if not isinstance(image, str) or not image.strip():
             self.fail("image", "image: must be a path relative to content/")
             return None, None
-        if not (self.config.content_dir / image).is_file():
-            self.fail("image", f"image: file 'content/{image}' does not exist")
+        problem = _image_problem(self.config.content_dir, image.strip())
+        if problem:
+            self.fail("image", f"image: {problem}")
+            return None, None
         if not isinstance(alt, str) or not alt.strip():
             hint = "describe the picture for readers who cannot see it"
             self.fail("image", "image_alt: is required when an image is set", hint)
             return image, None
         return image, alt.strip()
 
+    def _read_time(self) -> int:
+        """An editor's `readtime:` in minutes overrides the computed one; 0 when not given."""
+        raw = self.value("readtime")
+        if raw is None:
+            return 0
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 600:
+            self.fail("readtime", f"readtime: must be a whole number of minutes, not '{raw}'")
+            return 0
+        return raw
+
+    def _links(self) -> tuple[tuple[str, str], ...]:
+        """Related links: files under content/ (`posts/x.md`) or `Title: URL-or-file` pairs."""
+        raw = self.value("links")
+        if raw is None:
+            return ()
+        hint = "e.g. links: [posts/other.md, {Further reading: https://example.org/}]"
+        if not isinstance(raw, list):
+            self.fail("links", "links: must be a list", hint)
+            return ()
+        links = []
+        for item in raw:
+            title, target = _link_item(item)
+            if target is None or not self._link_target_exists(target):
+                self.fail(
+                    "links", f"links: '{item}' is not an article file or an http(s) URL", hint
+                )
+                continue
+            links.append((title, target))
+        return tuple(links)
+
+    def _link_target_exists(self, target: str) -> bool:
+        if target.startswith(("https://", "http://")):
+            return True
+        if not target.endswith(".md"):
+            return False
+        content = self.config.content_dir.resolve()
+        resolved = (content / target).resolve()  # relative to content/, as Material reads them
+        return resolved.is_relative_to(content) and resolved.is_file()
+
     def _uid(self) -> str:
         raw = self.value("id")
         if raw is None:
             return self.path.stem
-        if not isinstance(raw, str) or not SLUG.match(raw):
+        if not isinstance(raw, str) or not is_slug(raw):
             self.fail("id", f"id: '{raw}' must be lowercase letters, digits and hyphens")
         return str(raw)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from generator.content.articles import slugify
 from generator.content.front_matter import format_front_matter
 from generator.content.rendering import MORE
 from generator.content.site_config import SiteConfig
+from generator.content.slugs import slugify
 
 
 class ArticleExists(FileExistsError):

@@ -9,9 +9,10 @@ from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 
-from generator.content.articles import Article, published_only, slugify
+from generator.content.articles import Article, published_only
 from generator.content.links import absolute_html, source_urls
 from generator.content.site_config import SiteConfig
+from generator.content.slugs import slugify
 
 LOGO = "assets/logo.png"
 

@@ -16,7 +16,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from generator.content.articles import Article, slugify
+from generator.content.articles import Article
+from generator.content.slugs import slugify
 from generator.site.options import build_options
 from generator.content.site_config import SiteConfig
 from generator.content.loader import load_content

@@ -65,8 +65,9 @@ def blog_posting(site: SiteConfig, article: Article, canonical: str) -> str:
     }
     if article.image:
         data["image"] = site.absolute(article.image)
-    # "</" would end the <script> element early; JSON allows the escaped form.
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    # Inside <script>, "</" would end the element and "<!--" change how it is parsed; JSON
+    # allows "<" as \u003c, so no "<" is left at all.
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
 
 
 def _person(site: SiteConfig, author_id: str, name: str, slug: str) -> dict[str, str]:

@@ -7,6 +7,8 @@ the URL and the archive agree with the feeds and the digest.
 
 from __future__ import annotations
 
+import html
+
 from generator.content.articles import Article
 from generator.content.front_matter import format_front_matter
 
@@ -24,6 +26,14 @@ def normalized_post(article: Article, show_draft: bool = False) -> str:
         "readtime": article.read_time,
         "slug": article.slug,
         "tags": list(article.tags),
-        "title": article.title,
+        # Material puts titles into pages, lists, the nav and the search index unescaped
+        # (MkDocs' Jinja does not autoescape): a title is text, so it goes in as HTML text.
+        "title": html.escape(article.title),
+        "pin": article.pinned,
     }
+    if article.links:
+        # Titles are HTML text here too: the template prints Material's resolved links as is.
+        meta["links"] = [
+            {html.escape(title): target} if title else target for title, target in article.links
+        ]
     return format_front_matter(meta, f"{article.body_md}\n")

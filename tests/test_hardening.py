@@ -1,0 +1,110 @@
+"""Inputs that used to slip through: titles are text everywhere, any script gets a readable URL,
+and every front-matter key the README lists does what it says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from generator.content.slugs import slugify
+from generator.site.build import build_all
+from generator.site.options import BuildOptions
+
+from conftest import NOW, make_project
+
+LD_JSON = "application/ld+json"
+POST = """---
+title: {title}
+date: {date}
+authors: [amara]
+{extra}---
+
+Opening paragraph of {name}.
+
+<!-- more -->
+
+## Section
+
+Body of {name}.
+"""
+
+
+def post(title: str, date: str = "2026-11-10", extra: str = "", name: str = "x") -> str:
+    return POST.format(title=title, date=date, extra=extra, name=name)
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    posts = {
+        "2026-11-10-script.md": post('"<script>alert(9)</script>"', name="script"),
+        "2026-11-11-less.md": post('"When 1 < 2 & 3 > 2"', "2026-11-11", name="less"),
+        "2026-11-12-ru.md": post("Лидерство и доверие", "2026-11-12", name="ru"),
+        "2026-11-13-el.md": post("Ηγεσία και εμπιστοσύνη", "2026-11-13", name="el"),
+        "2026-11-14-zh.md": post("领导力与信任", "2026-11-14", name="zh"),
+        "2026-11-15-ar.md": post("القيادة والثقة", "2026-11-15", name="ar"),
+        "2026-11-01-pinned.md": post(
+            "Start here",
+            "2026-11-01",
+            "pin: true\nreadtime: 12\nlinks:\n  - posts/2026-11-12-ru.md\n"
+            "  - {Further reading: 'https://example.org/reading'}\n",
+            name="pinned",
+        ),
+    }
+    root = make_project(tmp_path_factory.mktemp("hostile") / "project", posts)
+    build_all(root, BuildOptions(now=NOW))
+    return root / "site"
+
+
+def test_titles_are_text_in_every_page_and_the_search_index(hostile_site: Path) -> None:
+    for path in hostile_site.rglob("*.html"):
+        tree = HTMLParser(path.read_text(encoding="utf-8"))
+        code = [s.text() for s in tree.css("script") if s.attributes.get("type") != LD_JSON]
+        assert not any("alert(9)" in script for script in code), path
+        for data in tree.css(f'script[type="{LD_JSON}"]'):
+            assert "<" not in data.text()  # nothing in the data can close or reopen the element
+    page = HTMLParser((hostile_site / "posts/script-alert-9-script/index.html").read_text())
+    ld = json.loads(page.css_first(f'script[type="{LD_JSON}"]').text())
+    assert ld["headline"] == "<script>alert(9)</script>"
+    index = json.loads((hostile_site / "search/search_index.json").read_text())
+    assert not any("<script>" in doc["title"] for doc in index["docs"])
+    page = HTMLParser((hostile_site / "posts/when-1-2-3-2/index.html").read_text())
+    assert page.css_first("article h1").text() == "When 1 < 2 & 3 > 2"
+    assert page.css_first("title").text().startswith("When 1 < 2 & 3 > 2 - ")
+    og = page.css_first('meta[property="og:title"]').attributes["content"]
+    assert og == "When 1 < 2 & 3 > 2"
+    second = HTMLParser((hostile_site / "page/2/index.html").read_text())
+    listed = [h.text(strip=True) for h in second.css("article h2")]
+    assert "<script>alert(9)</script>" in listed  # shown as the text it is
+
+
+def test_titles_in_any_script_get_their_own_readable_url(hostile_site: Path) -> None:
+    for slug in ("лидерство-и-доверие", "ηγεσία-και-εμπιστοσύνη", "领导力与信任", "القيادة-والثقة"):
+        assert (hostile_site / "posts" / slug / "index.html").is_file(), slug
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Café & Co", "cafe-co"),
+        ("Лидерство и доверие", "лидерство-и-доверие"),
+        ("Ёлка, йод", "ёлка-йод"),  # Cyrillic letters keep their marks
+        ("领导力 与 信任", "领导力-与-信任"),
+        ("???", ""),
+    ],
+)
+def test_slugs(title: str, slug: str) -> None:
+    assert slugify(title) == slug
+
+
+def test_pin_links_and_readtime_work_end_to_end(hostile_site: Path) -> None:
+    home = HTMLParser((hostile_site / "index.html").read_text())
+    assert next(h.text(strip=True) for h in home.css("article h2")) == "Start here"
+    page = HTMLParser((hostile_site / "posts/start-here/index.html").read_text())
+    assert page.css_first(".press-post__readtime").text().strip() == "12 min read"
+    links = {a.text(strip=True): a.attributes["href"] for a in page.css(".press-links a")}
+    assert links["Further reading"] == "https://example.org/reading"
+    assert unquote(links["Лидерство и доверие"]) == "../лидерство-и-доверие/"
