@@ -95,6 +95,7 @@ class Signer:
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = str.maketrans("-_", "+/")
 
 
 def _b64(data: bytes) -> bytes:
@@ -102,6 +103,16 @@ def _b64(data: bytes) -> bytes:
 
 
 def _unb64(text: str) -> bytes:
-    if not text:
-        raise ValueError("empty")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict base64url without padding: a token has exactly one accepted spelling, so
+    padding, stray characters or non-zero spare bits are refused, never tolerated."""
+    if not text or not text.isascii():
+        raise ValueError("empty or not ASCII")
+    try:
+        data = base64.b64decode(
+            text.translate(_FROM_URLSAFE) + "=" * (-len(text) % 4), validate=True
+        )
+    except binascii.Error as exc:
+        raise ValueError(str(exc)) from exc
+    if _b64(data) != text.encode("ascii"):
+        raise ValueError("not the canonical spelling")
+    return data

@@ -219,3 +219,28 @@ def test_an_unreachable_database_is_a_clear_error(project: Path):
     assert result.returncode == 1
     assert "cannot open the subscriber database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_export_neutralises_formulas_and_imports_back_to_the_same_values(
+    project: Path, press_env, database_url: str
+):
+    sources = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tcmd", "plain"]
+    with (project / "in.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "status", "source"])
+        writer.writerows([f"r{i}@example.com", "active", s] for i, s in enumerate(sources))
+    assert run_press(project, "subscribers", "import", "in.csv", env=press_env).returncode == 0
+    assert run_press(project, "subscribers", "export", "out.csv", env=press_env).returncode == 0
+    exported = list(csv.DictReader((project / "out.csv").open(encoding="utf-8")))
+    cells = [r["source"] for r in exported]
+    assert cells == ["'" + s for s in sources[:5]] + ["plain"]
+    assert not any(
+        cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        for row in exported
+        for cell in row.values()
+    )
+    store = SubscriberStore.open(database_url, project)
+    store.erase("r0@example.com")
+    assert run_press(project, "subscribers", "import", "out.csv", env=press_env).returncode == 0
+    assert store.get("r0@example.com").source == sources[0]  # back to the value it had
+    store.close()

@@ -10,6 +10,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from generator.service.app import Service, create_app
 from generator.subscribers.store import NewSubscriber, SubscriberStore
 from generator.tokens import Signer
 
-from asgi_server import running
+from asgi_server import free_port, running
 from conftest import NOW
 
 KEY = Signer(b"service-test-key-0123456789")
@@ -321,3 +322,110 @@ def confirm_link_in(raw: bytes) -> str:
 def unsubscribe_link(raw: bytes) -> str:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     return re.search(r"<(https://[^>]+/unsubscribe/[^>]+)>", message["List-Unsubscribe"])[1]
+
+
+@contextmanager
+def guarded_service(project: Path, store: SubscriberStore, trusted=(), rate_limit=0):
+    """The app behind the product's own uvicorn settings (server_config)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from generator.service.server import server_config
+
+    service = Service(
+        load_site(project), store, KEY, MemoryTransport, Clock(), RateLimiter(rate_limit)
+    )
+    port = free_port()
+    server = uvicorn.Server(server_config(create_app(service), "127.0.0.1", port, trusted))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_forwarded_addresses_count_only_from_trusted_proxies(project: Path, store: SubscriberStore):
+    spoofed = [{"X-Forwarded-For": f"203.0.113.{i}"} for i in range(6)]
+    with guarded_service(project, store, rate_limit=3) as url, httpx.Client(base_url=url) as c:
+        codes = [
+            c.post("/subscribe", data={"email": f"s{i}@example.com"}, headers=h).status_code
+            for i, h in enumerate(spoofed)
+        ]
+    assert codes == [200, 200, 200, 429, 429, 429]  # one bucket: the connecting address
+    with guarded_service(project, store, ("127.0.0.1",), 3) as url, httpx.Client(base_url=url) as c:
+        codes = [
+            c.post("/subscribe", data={"email": f"t{i}@example.com"}, headers=h).status_code
+            for i, h in enumerate(spoofed)
+        ]
+    assert codes == [200] * 6  # behind a trusted proxy, each reader has their own bucket
+
+
+def test_no_redirect_is_built_from_the_host_header(svc: Running):
+    with svc.client() as client:
+        answer = client.post(
+            "/subscribe/", data={"email": "a@example.com"}, headers={"Host": "evil.example"}
+        )
+    assert answer.status_code == 404 and "location" not in answer.headers
+
+
+def test_slow_clients_are_cut_off_and_never_starve_readers(project: Path, store: SubscriberStore):
+    import resource
+    import socket
+    import time
+
+    from generator.service import server as server_module
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 3000:
+        pytest.skip(f"needs 3,000 open files, the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    original = server_module.HEADER_TIMEOUT
+    server_module.HEADER_TIMEOUT = 2.0
+    slow: list[socket.socket] = []
+    try:
+        with guarded_service(project, store) as url, httpx.Client(base_url=url) as client:
+            port = int(url.rsplit(":", 1)[1])
+            for _ in range(1100):
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                sock.sendall(b"POST /subscribe HTTP/1.1\r\nHost: x\r\n")  # and never finishes
+                slow.append(sock)
+            started = time.monotonic()
+            answers = [subscribe(client, f"reader{i}@example.com") for i in range(20)]
+            assert [a.status_code for a in answers] == [200] * 20
+            assert time.monotonic() - started < 10
+            time.sleep(server_module.HEADER_TIMEOUT + 1.5)
+            closed = 0
+            for sock in slow:
+                sock.settimeout(0.01)
+                with suppress(TimeoutError, OSError):
+                    closed += sock.recv(1) == b""
+            assert closed == len(slow), f"{len(slow) - closed} slow connections still open"
+    finally:
+        server_module.HEADER_TIMEOUT = original
+        for sock in slow:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_body_that_never_arrives_times_out(project: Path, store: SubscriberStore, monkeypatch):
+    import socket
+
+    from generator.service import requests as service_requests
+
+    monkeypatch.setattr(service_requests, "BODY_TIMEOUT", 1.0)
+    with guarded_service(project, store) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-"
+                b"urlencoded\r\nContent-Length: 100\r\n\r\nemail=a"
+            )
+            answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408")

@@ -11,6 +11,7 @@ from generator.clock import current_time
 from generator.content.loader import read_content
 from generator.content.problems import errors_of, report_lines
 from generator.content.site_config import load_site
+from generator.content.slugs import slugify
 
 
 @click.command()
@@ -36,6 +37,10 @@ def new(title: str, author: str | None, category: str | None) -> None:
     """Write a new draft article with valid front matter."""
     from generator.content.new_post import ArticleExists, write_new_article
 
+    if not slugify(title):
+        raise click.BadParameter(
+            f"'{title}' has no letter or digit to name the article by", param_hint="TITLE"
+        )
     config = load_site(project_root())
     author = author or next(iter(config.authors))
     if author not in config.authors:

@@ -6,13 +6,14 @@ import click
 
 from generator.cli.authoring import check, new
 from generator.cli.digest import digest
+from generator.cli.errors import PressGroup
 from generator.cli.send import send
 from generator.cli.site import build, serve
 from generator.cli.subscribers import subscribers
 from generator.cli.subscriptions import subscriptions
 
 
-@click.group()
+@click.group(cls=PressGroup)
 @click.version_option(package_name="leadership-press")
 def main() -> None:
     """Leadership Press: build the blog, its feeds and the Saturday digest."""

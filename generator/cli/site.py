@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from generator.cli.errors import describe
 from generator.cli.support import project_root, reports_problems
 from generator.clock import current_time
 
@@ -24,12 +25,17 @@ def build(out: Path | None) -> None:
         report = build_all(project_root(), BuildOptions(now=current_time()), out)
     except (RenderError, OutputCollision) as exc:
         raise click.ClickException(f"build failed, previous site kept: {exc}") from exc
+    except OSError as exc:
+        target = out or project_root() / "site"
+        raise click.ClickException(
+            f"cannot write the site to {target} ({describe(exc)}); previous site kept"
+        ) from exc
     click.echo(f"built {report.site_dir}: {report.published} article(s), {report.pages} page(s)")
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--drafts/--no-drafts", default=True, show_default=True, help="Show drafts, marked.")
 @reports_problems
 def serve(host: str, port: int, drafts: bool) -> None:

@@ -17,7 +17,7 @@ def subscriptions() -> None:
 
 @subscriptions.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--transport", help="Where confirmation emails go (default: email.transport).")
 @reports_problems
 def serve(host: str, port: int, transport: str | None) -> None:
@@ -27,6 +27,7 @@ def serve(host: str, port: int, transport: str | None) -> None:
     from generator.delivery.transports import TransportConfigError, transport_factory
     from generator.rate_limit import RateLimiter
     from generator.service.app import Service, create_app
+    from generator.service.server import server_config
     from generator.tokens import Signer, TokenError
 
     site = load_site(project_root())
@@ -38,4 +39,5 @@ def serve(host: str, port: int, transport: str | None) -> None:
     limiter = RateLimiter(site.subscribers.rate_limit)
     service = Service(site, open_store(site), signer, factory, current_time, limiter)
     click.echo(f"subscriptions on http://{host}:{port}/ (Ctrl+C stops)", err=True)
-    uvicorn.run(create_app(service), host=host, port=port, log_level="warning", access_log=False)
+    config = server_config(create_app(service), host, port, site.subscribers.trusted_proxies)
+    uvicorn.Server(config).run()

@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
+
 from generator.content.front_matter import Field, parse_fields
 from generator.content.problems import ContentError, Problem, display_path
 
+ABSOLUTE_URL = re.compile(r"^https?://[^/\s?#]+[^\s]*$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 AUTHOR_KEYS = {"name", "description", "avatar", "slug", "url"}
 
@@ -64,6 +67,7 @@ class SubscriberSettings:
     database: str
     rate_limit: int  # subscribe requests per client per minute; 0 turns the limit off
     confirm_hours: int
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,23 @@ class _Reader:
             return default or ""
         return f.value.strip()
 
+    def url(self, key: str) -> str:
+        """An absolute http(s) URL: forms post to it and emails link to it."""
+        value = self.text(key)
+        if value and not ABSOLUTE_URL.match(value):
+            self.fail(key, f"{key}: '{value}' is not an absolute http(s) URL", "e.g. https://…/")
+        return value
+
+    def address(self, key: str) -> str:
+        """An email address mail can be sent from or to (checked offline, no DNS)."""
+        value = self.text(key)
+        if value:
+            try:
+                validate_email(value, check_deliverability=False, allow_smtputf8=False)
+            except EmailNotValidError as exc:
+                self.fail(key, f"{key}: '{value}' is not an email address ({exc})")
+        return value
+
     def integer(self, key: str, default: int, minimum: int = 1) -> int:
         f = self.fields.get(key)
         if f is None:
@@ -200,7 +221,7 @@ def read_site(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
         timezone=_timezone(r),
         categories=r.strings("categories"),
         cta=_call_to_action(r.section("call_to_action")),
-        subscribe_endpoint=r.section("subscribe").text("endpoint"),
+        subscribe_endpoint=r.section("subscribe").url("endpoint"),
         subscribe_promise=r.section("subscribe").text("promise"),
         feed_items=r.section("feeds").integer("items", 20),
         feed_ttl=r.section("feeds").integer("ttl", 60),
@@ -222,10 +243,7 @@ def load_site(root: Path) -> SiteConfig:
 
 
 def _site_url(r: _Reader) -> str:
-    url = r.text("url")
-    if url and not re.match(r"^https?://[^/\s]+", url):
-        r.fail("url", f"url: '{url}' is not an absolute http(s) URL")
-    return url.rstrip("/") + "/"
+    return r.url("url").rstrip("/") + "/"
 
 
 def _timezone(r: _Reader) -> ZoneInfo:
@@ -258,11 +276,11 @@ def _digest(r: _Reader) -> DigestSettings:
 def _email(r: _Reader) -> EmailSettings:
     return EmailSettings(
         from_name=r.text("from_name"),
-        from_address=r.text("from_address"),
-        reply_to=r.text("reply_to"),
+        from_address=r.address("from_address"),
+        reply_to=r.address("reply_to"),
         postal_address=r.text("postal_address"),
-        unsubscribe_url=r.text("unsubscribe_url").rstrip("/") + "/",
-        unsubscribe_mailto=r.text("unsubscribe_mailto"),
+        unsubscribe_url=r.url("unsubscribe_url").rstrip("/") + "/",
+        unsubscribe_mailto=r.address("unsubscribe_mailto"),
         transport=r.text("transport", "maildir:var/outbox"),
     )
 
@@ -272,6 +290,7 @@ def _subscribers(r: _Reader) -> SubscriberSettings:
         database=r.text("database", "sqlite:///var/subscribers.sqlite3"),
         rate_limit=r.integer("rate_limit", 10, minimum=0),
         confirm_hours=r.integer("confirm_hours", 72),
+        trusted_proxies=r.strings("trusted_proxies"),
     )
 
 

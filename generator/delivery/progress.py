@@ -39,7 +39,7 @@ class Progress:
         elapsed = max((now or self.clock()) - self.started, 1e-9)
         done = self.sent + self.failed
         rate = done / elapsed
-        left = (self.total - done) / rate if rate else 0.0
+        left = max(self.total - done, 0) / rate if rate else 0.0
         shown = f"{rate:,.1f}" if rate < 10 else f"{rate:,.0f}"  # a --rate 2 send is not "0"
         return (
             f"sent {self.sent:,}/{self.total:,}  failed {self.failed:,}  "

@@ -118,7 +118,8 @@ class _Run:
             if self.failures_in_a_row >= limit and not self.stop.is_set():
                 self.report.paused = f"paused after {limit} failures in a row; last: {error}"
                 self.stop.set()
-        self.progress.advance(failed=1)
+        if isinstance(error, PermanentError):  # a temporary failure is tried again, not failed
+            self.progress.advance(failed=1)
 
 
 def send_pace(rate: float | None, clock: Callable[[], float] = time.monotonic) -> RateLimiter:

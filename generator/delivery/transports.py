@@ -37,8 +37,8 @@ class PermanentError(DeliveryError):
 
 
 class SetupError(DeliveryError):
-    """The transport itself cannot be used (login refused, TLS failed, no STARTTLS): nothing to
-    do with the recipient, so it must never count against them."""
+    """The transport itself cannot be used (no connection, login refused, TLS failed, no
+    STARTTLS): nothing to do with the recipient, so it must never count against them."""
 
 
 class TransportConfigError(ValueError):
@@ -131,7 +131,8 @@ class SMTPTransport:
             raise SetupError(f"{self.settings.host}: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise TransientError(f"cannot connect to {self.settings.host}: {exc}") from exc
+            where = f"{self.settings.host}:{self.settings.port}"
+            raise SetupError(f"cannot connect to {where}: {exc or type(exc).__name__}") from exc
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -232,13 +233,20 @@ def smtp_settings(url: str) -> SMTPSettings:
     if user and not password:
         raise TransportConfigError(f"set {PASSWORD_VARIABLE} for SMTP user '{user}'")
     implicit = parts.scheme == "smtps"
+    try:
+        port = parts.port or (465 if implicit else 587)
+        timeout = float(query.get("timeout", 30))
+    except ValueError as exc:
+        raise TransportConfigError(f"'{url}': {exc} (ports are 1 to 65535)") from exc
+    if not 0 < timeout <= 3600:
+        raise TransportConfigError(f"'{url}': timeout must be between 0 and 3600 seconds")
     return SMTPSettings(
         host=host,
-        port=parts.port or (465 if implicit else 587),
+        port=port,
         user=user,
         password=password,
         implicit_tls=implicit,
         starttls=starttls,
-        timeout=float(query.get("timeout", 30)),
+        timeout=timeout,
         cafile=query.get("cafile", ""),
     )

@@ -50,7 +50,10 @@ def create_app(service: Service) -> Starlette:
         allow_methods=["POST"],
         allow_headers=["Content-Type", "Accept"],
     )
-    return Starlette(routes=routes, middleware=[cors], exception_handlers={RequestRefused: refused})
+    app = Starlette(routes=routes, middleware=[cors], exception_handlers={RequestRefused: refused})
+    # Starlette would redirect /subscribe/ to a URL built from the Host header: no redirects.
+    app.router.redirect_slashes = False
+    return app
 
 
 async def health(request: Request) -> Response:

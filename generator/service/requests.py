@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
 MAX_BODY = 2048  # bytes: an address, a source and a honeypot fit many times over
+BODY_TIMEOUT = 10.0  # seconds for the whole body, once the head has arrived
 
 
 class RequestRefused(Exception):
@@ -22,6 +24,14 @@ async def read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise RequestRefused(413, f"The request is larger than {MAX_BODY} bytes.")
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            return await _capped_body(request)
+    except TimeoutError as exc:
+        raise RequestRefused(408, "The request body took too long to arrive.") from exc
+
+
+async def _capped_body(request: Request) -> bytes:
     body = b""
     async for chunk in request.stream():
         body += chunk

@@ -45,6 +45,10 @@ def read_import(path: Path, root: Path) -> ImportFile:
     repeated = 0
     for record in reader:
         line = reader.line_num
+        record = {
+            key: restored(value) if isinstance(value, str) else value
+            for key, value in record.items()
+        }
         raw = (record.get("email") or "").strip()
         column = _column(lines, line, raw)
         try:
@@ -62,7 +66,7 @@ def read_import(path: Path, root: Path) -> ImportFile:
             repeated += 1
             continue
         seen.add(email)
-        rows.append(NewSubscriber(email, status, (record.get("source") or default_source).strip()))
+        rows.append(NewSubscriber(email, status, record.get("source") or default_source))
     return ImportFile(rows, problems, repeated)
 
 
@@ -79,11 +83,27 @@ def export_csv(subscribers: Iterable[Subscriber], path: Path) -> int:
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for sub in subscribers:
-        writer.writerow([sub.email, sub.status, sub.source, *_stamps(sub)])
+        writer.writerow(
+            [neutralised(cell) for cell in (sub.email, sub.status, sub.source)] + _stamps(sub)
+        )
         count += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, buffer.getvalue().encode("utf-8"))
     return count
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: str) -> str:
+    """The cell as a spreadsheet shows it but never runs it: a leading quote (OWASP's rule)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def restored(cell: str) -> str:
+    """The value `neutralised` protected: an export imports back to the same values."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def _stamps(sub: Subscriber) -> list[str]:
