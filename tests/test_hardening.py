@@ -4,6 +4,7 @@ and every front-matter key the README lists does what it says."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -108,3 +109,56 @@ def test_pin_links_and_readtime_work_end_to_end(hostile_site: Path) -> None:
     links = {a.text(strip=True): a.attributes["href"] for a in page.css(".press-links a")}
     assert links["Further reading"] == "https://example.org/reading"
     assert unquote(links["Лидерство и доверие"]) == "../лидерство-и-доверие/"
+
+
+ACTIVE_BODY = """---
+title: Active content
+date: 2026-11-20T10:00
+authors: [amara]
+---
+
+Intro <a href="javascript:alert(1)">trap</a> <img src="x.png" alt="x" onerror="alert(2)">.
+
+<!-- more -->
+
+## Section
+
+<script>alert(3)</script>
+<iframe src="https://x.example/"></iframe>
+<object data="x.swf"></object><embed src="x.swf">
+<p onclick="alert(4)">Click</p>
+
+Text with a footnote.[^1]
+
+[^1]: The note.
+"""
+
+
+def test_feeds_and_the_digest_never_carry_active_content(tmp_path: Path) -> None:
+    from generator.content.loader import load_content
+    from generator.digest.preview import prepare_digest
+    from generator.feeds.build import build_feeds
+
+    project = make_project(tmp_path / "p", {"2026-11-20-active.md": ACTIVE_BODY})
+    site, articles = load_content(project)
+    feeds = build_feeds(site, articles, NOW)
+    digest = prepare_digest(site, articles, date(2026, 11, 21), NOW).rendered
+    outputs = {name: data.decode() for name, data in feeds.items()}
+    outputs["digest.html"] = digest.html
+    for name, text in outputs.items():
+        lowered = text.lower()
+        for bad in ("<script", "<iframe", "<object", "<embed", "onclick", "onerror", "javascript:"):
+            assert bad not in lowered, (name, bad)
+    item = json.loads(outputs["feed.json"])["items"][0]["content_html"]
+    assert 'id="fn:1"' in item and "footnote" in item  # what is not active survives
+
+
+def test_check_warns_and_strict_refuses_active_content(tmp_path: Path) -> None:
+    from test_check_errors import run_press
+
+    project = make_project(tmp_path / "p", {"2026-11-20-active.md": ACTIVE_BODY})
+    relaxed = run_press(project, "check")
+    assert relaxed.returncode == 0
+    assert "2026-11-20-active.md:13:1: warning: <script> in the body" in relaxed.stderr
+    strict = run_press(project, "check", "--strict")
+    assert strict.returncode == 1 and "13:1: <script> in the body" in strict.stderr

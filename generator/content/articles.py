@@ -18,6 +18,7 @@ from generator.content.rendering import (
     render_markdown,
     shorten,
 )
+from generator.content.sanitise import active_content_problems
 from generator.content.site_config import Author, CallToAction, SiteConfig
 from generator.content.slugs import is_slug, slugify
 
@@ -130,7 +131,7 @@ def read_article(path: Path, config: SiteConfig) -> tuple[Article | None, list[P
         return None, problems
     builder = _ArticleBuilder(path, source, config)
     article = builder.build()
-    return article, source.problems + builder.problems
+    return article, source.problems + builder.problems + active_content_problems(source)
 
 
 class _ArticleBuilder:

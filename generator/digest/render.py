@@ -15,6 +15,7 @@ from jinja2 import Environment
 from generator.content.articles import Article
 from generator.content.links import absolute_html, source_urls
 from generator.content.rendering import plain_text, shorten
+from generator.content.sanitise import safe_html
 from generator.content.site_config import SiteConfig
 from generator.digest.templates import template_environment
 
@@ -83,7 +84,7 @@ def with_utm(url: str, site: SiteConfig, issue: date) -> str:
 
 
 def _entry(site: SiteConfig, article: Article, issue: date, urls: dict[str, str]) -> DigestEntry:
-    excerpt = absolute_html(article.excerpt_html, article, site, urls)
+    excerpt = safe_html(absolute_html(article.excerpt_html, article, site, urls))
     return DigestEntry(
         title=article.title,
         url=with_utm(article.url, site, issue),

@@ -11,6 +11,7 @@ from feedgen.feed import FeedGenerator
 
 from generator.content.articles import Article, published_only
 from generator.content.links import absolute_html, source_urls
+from generator.content.sanitise import safe_html
 from generator.content.site_config import SiteConfig
 from generator.content.slugs import slugify
 
@@ -51,7 +52,7 @@ def article_guid(site: SiteConfig, article: Article) -> str:
 
 
 def _item(site: SiteConfig, article: Article, urls: dict[str, str]) -> FeedItem:
-    html = absolute_html(article.body_html, article, site, urls)
+    html = safe_html(absolute_html(article.body_html, article, site, urls))
     enclosure = None
     if article.image:
         path = site.content_dir / article.image
