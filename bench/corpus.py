@@ -61,6 +61,13 @@ def write_article(posts: Path, index: int, when: datetime, rng: random.Random) -
         f"## {rng.choice(WORDS).title()} {section}\n\n" + _paragraph(rng, 80)
         for section in range(3)
     )
+    if index:  # links as editors write them: to an earlier article and to a heading
+        earlier = when + timedelta(hours=7)
+        heading = body.split("\n", 1)[0].removeprefix("## ").lower().replace(" ", "-")
+        body += (
+            f"\n\nSee [the previous one]({earlier:%Y-%m-%d}-article-{index - 1}.md) "
+            f"and [above](#{heading}).\n"
+        )
     path = posts / f"{when:%Y-%m-%d}-article-{index}.md"
     path.write_text(
         f"---\ntitle: {title}\ndate: {when:%Y-%m-%dT%H:%M:%S}\nauthors: [{rng.choice(AUTHORS)}]\n"

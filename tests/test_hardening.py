@@ -162,3 +162,47 @@ def test_check_warns_and_strict_refuses_active_content(tmp_path: Path) -> None:
     assert "2026-11-20-active.md:13:1: warning: <script> in the body" in relaxed.stderr
     strict = run_press(project, "check", "--strict")
     assert strict.returncode == 1 and "13:1: <script> in the body" in strict.stderr
+
+
+LINKING = """---
+title: Linking out
+date: 2026-11-10
+authors: [amara]
+---
+
+Opening, see [the section](#a-real-section) and [home](/).
+
+<!-- more -->
+
+## A real section
+
+Write to [us](/contact/), read [the other](2026-11-11-other.md#nowhere) or [this](#nope).
+
+```
+[not a link](/in/code/)
+```
+"""
+
+
+def test_build_reports_broken_internal_links_at_their_place(tmp_path: Path) -> None:
+    from test_check_errors import run_press
+
+    posts = {"2026-11-10-linking.md": LINKING, "2026-11-11-other.md": post("Other", "2026-11-11")}
+    project = make_project(tmp_path / "p", posts)
+    env = {"SOURCE_DATE_EPOCH": str(int(NOW.timestamp()))}
+    built = run_press(project, "build", env=env)
+    assert built.returncode == 0, built.stderr
+    where = "content/posts/2026-11-10-linking.md:13:"
+    assert [line for line in built.stderr.splitlines() if "link to" in line] == [
+        f"{where}15: warning: link to '/contact/': no page at /contact/ "
+        "(fix the path, or the heading it points to)",
+        f"{where}44: warning: link to '2026-11-11-other.md#nowhere': /posts/other/ has no "
+        "heading or element with id 'nowhere' (fix the path, or the heading it points to)",
+        f"{where}83: warning: link to '#nope': /posts/linking-out/ has no heading or element "
+        "with id 'nope' (fix the path, or the heading it points to)",
+    ]
+    kept = (project / "site" / "index.html").read_bytes()
+    strict = run_press(project, "build", "--strict", env=env)
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
+    assert f"{where}15: link to '/contact/'" in strict.stderr
+    assert (project / "site" / "index.html").read_bytes() == kept  # the last good site stays

@@ -9,12 +9,14 @@ import click
 from generator.cli.errors import describe
 from generator.cli.support import project_root, reports_problems
 from generator.clock import current_time
+from generator.content.problems import report_lines
 
 
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path), help="Output directory (default: site/).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (broken links, unknown keys).")
 @reports_problems
-def build(out: Path | None) -> None:
+def build(out: Path | None, strict: bool) -> None:
     """Check content, then build the blog and feeds into site/ (replaced only on success)."""
     from generator.site.build import build_all
     from generator.site.mkdocs_adapter import RenderError
@@ -22,7 +24,7 @@ def build(out: Path | None) -> None:
     from generator.site.outputs import OutputCollision
 
     try:
-        report = build_all(project_root(), BuildOptions(now=current_time()), out)
+        report = build_all(project_root(), BuildOptions(now=current_time()), out, strict)
     except (RenderError, OutputCollision) as exc:
         raise click.ClickException(f"build failed, previous site kept: {exc}") from exc
     except OSError as exc:
@@ -30,6 +32,8 @@ def build(out: Path | None) -> None:
         raise click.ClickException(
             f"cannot write the site to {target} ({describe(exc)}); previous site kept"
         ) from exc
+    for line in report_lines(report.warnings, strict=False):
+        click.echo(line, err=True)
     click.echo(f"built {report.site_dir}: {report.published} article(s), {report.pages} page(s)")
 
 

@@ -74,7 +74,7 @@ def broken_links(articles: list[Article], config: SiteConfig) -> list[Problem]:
     problems = []
     for article in articles:
         shown = display_path(article.source, config.root)
-        for line, col, target in _links(article):
+        for line, col, target in markdown_links(article):
             if not _link_resolves(target, article.source, paths, config):
                 problems.append(
                     Problem(
@@ -88,7 +88,7 @@ def broken_links(articles: list[Article], config: SiteConfig) -> list[Problem]:
     return problems
 
 
-def _links(article: Article) -> Iterator[tuple[int, int, str]]:
+def markdown_links(article: Article) -> Iterator[tuple[int, int, str]]:
     text = article.source.read_text(encoding="utf-8").replace("\r\n", "\n")
     in_code = False
     for number, line in enumerate(text.split("\n"), start=1):
