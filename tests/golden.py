@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 
@@ -14,4 +15,15 @@ def assert_golden(name: str, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     assert path.is_file(), f"no golden file {path}; run with PRESS_UPDATE_GOLDEN=1"
-    assert data == path.read_bytes(), f"{name} differs from its golden file"
+    expected = path.read_bytes()
+    if data != expected:
+        diff = difflib.unified_diff(
+            expected.decode("utf-8", "replace").splitlines(keepends=True),
+            data.decode("utf-8", "replace").splitlines(keepends=True),
+            fromfile=f"golden/{name}",
+            tofile="generated",
+        )
+        raise AssertionError(
+            f"{name} differs from its golden file (PRESS_UPDATE_GOLDEN=1 rewrites it):\n"
+            + "".join(diff)
+        )

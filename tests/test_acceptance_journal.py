@@ -93,19 +93,25 @@ def test_folding_while_two_workers_journal_loses_no_line(ledger: Ledger):
     journal = AcceptanceJournal(ledger.journal_path())
     journal.open()
     start = threading.Barrier(3, timeout=30)
+    underway = [threading.Event(), threading.Event()]
 
-    def work(share: list[int]) -> None:
+    def work(k: int, share: list[int]) -> None:
         start.wait()
         for n, subscriber_id in enumerate(share, 1):
             journal.append(subscriber_id, 1795849200, False)
+            if n == 100:
+                underway[k].set()  # lines are there to fold, and more keep coming
             if n % 50 == 0:
                 time.sleep(0.001)  # lets the folding thread in mid-stream, as a send does
 
-    workers = [threading.Thread(target=work, args=(ids[k::2],)) for k in range(2)]
+    workers = [threading.Thread(target=work, args=(k, ids[k::2])) for k in range(2)]
     for worker in workers:
         worker.start()
     start.wait()
-    folds_with_lines, folded = 0, 0
+    for event in underway:
+        assert event.wait(timeout=30)
+    folded = fold_journal(ledger, journal)  # while both workers are still writing
+    folds_with_lines = int(folded > 0)
     while any(worker.is_alive() for worker in workers) and folds_with_lines < 10_000:
         taken = fold_journal(ledger, journal)
         folds_with_lines += taken > 0
@@ -114,7 +120,7 @@ def test_folding_while_two_workers_journal_loses_no_line(ledger: Ledger):
         worker.join(timeout=30)
     folded += fold_journal(ledger, journal)
     journal.close()
-    assert folds_with_lines > 1  # the folds really ran while lines were being written
+    assert folds_with_lines >= 1  # a fold found lines while the workers were writing
     assert folded == 3000  # every line read exactly once
     assert ledger.counts() == {"sent": 3000}
     assert not ledger.journal_path().exists()

@@ -49,3 +49,36 @@ def test_progress_shows_sent_of_total_rate_and_time_left():
     progress.advance(sent=1)  # at 12 s: prints
     assert stream.getvalue() == "sent 2/100  failed 1  0.2 msg/s  0:06:28 left\n"
     assert progress.line(13.0).startswith("sent 2/100  failed 1")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_send_pace_spaces_messages_evenly_across_workers() -> None:
+    from generator.delivery.send import send_pace
+
+    clock = FakeClock()
+    pace = send_pace(20, clock)
+    waits = [pace.reserve() for _ in range(5)]  # five workers asking at the same instant
+    assert waits == pytest.approx([0.0, 0.05, 0.10, 0.15, 0.20])
+    clock.now += 1.0  # idle for a second: no burst is saved up
+    assert [pace.reserve(), pace.reserve()] == pytest.approx([0.0, 0.05])
+    assert send_pace(None, clock).reserve() == 0.0
+
+
+def test_the_subscribe_limit_allows_a_burst_then_one_per_interval() -> None:
+    from generator.rate_limit import RateLimiter
+
+    clock = FakeClock()
+    limiter = RateLimiter(3, 60.0, clock=clock)
+    assert [limiter.retry_after("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.retry_after("a") == pytest.approx(20.0)
+    assert limiter.retry_after("b") == 0.0  # each client has its own bucket
+    clock.now += 20.0
+    assert limiter.retry_after("a") == 0.0
+    assert limiter.retry_after("a") == pytest.approx(20.0)
