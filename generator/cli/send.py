@@ -17,11 +17,10 @@ from generator.content.site_config import SiteConfig
 
 if TYPE_CHECKING:
     from generator.delivery.ledger import Ledger
+    from generator.delivery.send import Mailing
     from generator.delivery.transports import TransportFactory
-    from generator.digest.message import MessageTemplate
     from generator.digest.preview import PreparedDigest
     from generator.digest.render import RenderedDigest
-    from generator.subscribers.store import SubscriberStore
     from generator.tokens import Signer
 
 # Without --date, a digest is sent only within this long after its send moment: a trigger that
@@ -60,6 +59,7 @@ def send(
 ) -> None:
     """Send the Saturday digest to every active subscriber, exactly once."""
     from generator.content.loader import load_content
+    from generator.delivery.send import Mailing
     from generator.digest.preview import prepare_digest
     from generator.digest.schedule import latest_issue_date, send_moment
 
@@ -87,11 +87,17 @@ def send(
             f"the {day} digest is {fingerprint}, not {options.expect}: it changed since the "
             "preview you approved; review it with press digest, then send with its fingerprint"
         )
-    _verify_live(prepared.rendered, skip=no_verify_live or options.dry_run)
-    if test_address:
-        _send_test(site, prepared.rendered, options.transport, test_address)
+    if options.dry_run:
+        _dry_run(site, day)
         return
-    _send_everyone(site, prepared.template, day, options)
+    # Settings first (no network), then the live pages, then the mail server.
+    signer, factory = _signer_and_transport(site, options.transport)
+    _verify_live(prepared.rendered, skip=no_verify_live)
+    if test_address:
+        _send_test(site, prepared.rendered, signer, factory, test_address)
+        return
+    mailing = Mailing(site, prepared.template, signer, factory, site.delivery, current_time)
+    _send_everyone(mailing, day, options)
 
 
 def _verify_live(rendered: RenderedDigest, skip: bool) -> None:
@@ -141,20 +147,14 @@ def _explain_missed_window(
     raise click.ClickException(missed)
 
 
-def _send_everyone(
-    site: SiteConfig, template: MessageTemplate, day: date, options: SendOptions
-) -> None:
+def _send_everyone(mailing: Mailing, day: date, options: SendOptions) -> None:
     from generator.delivery.ledger import Ledger
     from generator.delivery.lock import SendInProgress, exclusive_send
-    from generator.delivery.send import Mailing, SendCrashed, SendPlan, send_issue
+    from generator.delivery.send import SendCrashed, SendPlan, send_issue
 
+    site, template = mailing.site, mailing.template
     store = open_store(site)
     ledger = Ledger(store.engine, day.isoformat())
-    if options.dry_run:
-        _dry_run(store, ledger, day)
-        return
-    signer, factory = _signer_and_transport(site, options.transport)
-    mailing = Mailing(site, template, signer, factory, site.delivery, current_time)
     connections = options.connections or site.delivery.connections
     plan = SendPlan(options.limit, options.rate, connections)
     try:
@@ -186,9 +186,13 @@ def _bind_fingerprint(ledger: Ledger, fingerprint: str, expect: str | None) -> N
         )
 
 
-def _dry_run(store: SubscriberStore, ledger: Ledger, day: date) -> None:
+def _dry_run(site: SiteConfig, day: date) -> None:
     from generator.delivery.acceptance import recover_acceptances
+    from generator.delivery.ledger import Ledger
     from generator.delivery.lock import SendInProgress, exclusive_send
+
+    store = open_store(site)
+    ledger = Ledger(store.engine, day.isoformat())
 
     try:
         with exclusive_send(store.engine, day.isoformat()):
@@ -217,14 +221,17 @@ def _signer_and_transport(
 
 
 def _send_test(
-    site: SiteConfig, rendered: RenderedDigest, transport: str | None, address: str
+    site: SiteConfig,
+    rendered: RenderedDigest,
+    signer: Signer,
+    factory: TransportFactory,
+    address: str,
 ) -> None:
     from generator.cli.subscribers import checked_address
     from generator.delivery.transports import DeliveryError
     from generator.digest.message import build_message_template, personalised_message
 
     to = checked_address(address, "--test")
-    signer, factory = _signer_and_transport(site, transport)
     marked = dataclasses.replace(rendered, subject="[TEST] " + rendered.subject)
     template = build_message_template(site, marked)
     template = dataclasses.replace(template, issue=template.issue + "-test")

@@ -18,7 +18,7 @@ from generator.content.problems import report_lines
 @reports_problems
 def build(out: Path | None, strict: bool) -> None:
     """Check content, then build the blog and feeds into site/ (replaced only on success)."""
-    from generator.site.build import build_all
+    from generator.site.build import UnsafeOutput, build_all
     from generator.site.mkdocs_adapter import RenderError
     from generator.site.options import BuildOptions
     from generator.site.outputs import OutputCollision
@@ -27,6 +27,8 @@ def build(out: Path | None, strict: bool) -> None:
         report = build_all(project_root(), BuildOptions(now=current_time()), out, strict)
     except (RenderError, OutputCollision) as exc:
         raise click.ClickException(f"build failed, previous site kept: {exc}") from exc
+    except UnsafeOutput as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from exc
     except OSError as exc:
         target = out or project_root() / "site"
         raise click.ClickException(

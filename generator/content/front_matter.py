@@ -85,9 +85,10 @@ def split_front_matter(path: str, text: str) -> tuple[Source | None, list[Proble
 
 
 def parse_fields(
-    path: str, yaml_text: str, offset: int = 1
+    path: str, yaml_text: str, offset: int = 1, what: str = "front matter"
 ) -> tuple[dict[str, Field] | None, list[Problem]]:
-    """Parse a YAML mapping; `offset` is the number of lines before the YAML starts."""
+    """Parse a YAML mapping; `offset` is the number of lines before the YAML starts and
+    `what` names it in messages."""
     loader = _PlainLoader(yaml_text)
     try:
         node = loader.get_single_node()
@@ -95,7 +96,7 @@ def parse_fields(
             return {}, []
         if not isinstance(node, yaml.MappingNode):
             kind = {yaml.SequenceNode: "a list"}.get(type(node), "a single value")
-            msg = f"front matter must be a mapping of keys to values, not {kind}"
+            msg = f"{what} must be a mapping of keys to values, not {kind}"
             return None, [_problem_at(path, node.start_mark, msg, offset=offset)]
         return _fields_of(path, loader, node, offset)
     except yaml.MarkedYAMLError as exc:

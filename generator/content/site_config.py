@@ -199,7 +199,11 @@ def load_yaml_file(path: Path, root: Path) -> tuple[str, dict[str, Field] | None
     shown = display_path(path, root)
     if not path.is_file():
         return shown, None, [Problem(shown, 1, 1, "file is missing")]
-    fields, problems = parse_fields(shown, path.read_text(encoding="utf-8"), offset=0)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return shown, None, [Problem(shown, 1, 1, f"cannot read the file: {exc}")]
+    fields, problems = parse_fields(shown, text, offset=0, what="the file")
     return shown, fields, problems
 
 

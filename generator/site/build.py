@@ -30,6 +30,7 @@ def build_all(
     a failed build leaves the previous site exactly as it was."""
     site, articles = load_content(root, strict)  # raises ContentError before anything is written
     target = out_dir or root / "site"
+    check_output_dir(target, root)
     with staged_directory(target) as staging:
         render_site(root, staging, replace(options, content=(site, articles)))
         write_outputs(staging, build_feeds(site, articles, options.now))
@@ -39,3 +40,24 @@ def build_all(
     published = sum(a.is_published(options.now) for a in articles)
     pages = sum(1 for _ in target.rglob("index.html"))
     return BuildReport(target, published, pages, tuple(links))
+
+
+class UnsafeOutput(ValueError):
+    """The output folder would replace something that is not a built site."""
+
+
+def check_output_dir(target: Path, root: Path) -> None:
+    """The build replaces `target` whole, so it must be a new folder, an empty one or an
+    earlier build: never a file, the project, or a folder that holds sources."""
+    resolved, project = target.resolve(), root.resolve()
+    sources = [project / name for name in ("content", "site_config", "templates", ".git")]
+    if resolved.exists() and not resolved.is_dir():
+        raise UnsafeOutput(f"{target} is a file; the site needs a folder of its own")
+    if resolved == project or project.is_relative_to(resolved):
+        raise UnsafeOutput(f"{target} holds the project itself; choose a folder for the site")
+    if any(resolved == s or resolved.is_relative_to(s) for s in sources):
+        raise UnsafeOutput(f"{target} is inside the project's sources; choose another folder")
+    if resolved.is_dir() and any(resolved.iterdir()) and not (resolved / "index.html").exists():
+        raise UnsafeOutput(
+            f"{target} is not empty and holds no earlier build; choose a new or empty folder"
+        )
