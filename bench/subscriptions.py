@@ -1,11 +1,17 @@
 """Subscribe requests against `press subscriptions serve` on 127.0.0.1 for a fixed time at fixed
 concurrency. Prints requests per second, p50/p99 latency and errors, then checks that every
-accepted subscription is in the store (and has its confirmation email in the Maildir outbox).
+accepted subscription is in the store and got its confirmation email.
 
     .venv/bin/python bench/subscriptions.py [--seconds 60] [--concurrency 16]
+                                            [--transport smtp|maildir] [--timing 200]
 
-The service runs as the real command, with the SQLite store and the Maildir transport. Its
+The service runs as the real command, with the SQLite store. Confirmations go to a counting
+SMTP server in its own process on 127.0.0.1 (`--transport maildir`: the Maildir outbox). Its
 per-client rate limit is turned off: every request comes from 127.0.0.1.
+
+Then the timing check: --timing requests each for an unknown, a known (active) and an
+unsubscribed address, one after another, alternating; prints each median and whether the
+bodies are identical. The answer must not tell them apart (target: medians within 1 ms).
 """
 
 from __future__ import annotations
@@ -22,20 +28,21 @@ from pathlib import Path
 
 import httpx
 from corpus import make_corpus
-from counting_smtp import free_port
+from counting_smtp import counting_server, free_port
 
 from generator.subscribers.store import SubscriberStore
 
 KEY = "benchmark-signing-key-0123456789"
 
 
-def start_service(root: Path, port: int) -> subprocess.Popen:
+def start_service(root: Path, port: int, transport: str) -> subprocess.Popen:
     config = root / "site_config" / "site.yml"
     config.write_text(
         config.read_text(encoding="utf-8").replace("rate_limit: 10 ", "rate_limit: 0 "),
         encoding="utf-8",
     )
     command = [sys.executable, "-m", "generator", "subscriptions", "serve", "--port", str(port)]
+    command += ["--transport", transport]
     env = {**os.environ, "PRESS_SIGNING_KEY": KEY, "PRESS_DATABASE_URL": ""}
     child = subprocess.Popen(command, cwd=root, env=env)
     deadline = time.monotonic() + 30
@@ -79,36 +86,89 @@ async def load(url: str, seconds: float, concurrency: int) -> tuple[list[float],
     return latencies, accepted, errors
 
 
+def timing(url: str, rounds: int, store: SubscriberStore) -> None:
+    """Medians for unknown, known and unsubscribed addresses, asked in alternation."""
+    from datetime import UTC, datetime
+
+    from generator.subscribers.store import NewSubscriber
+
+    now = datetime.now(tz=UTC)
+    store.add_many([NewSubscriber(f"known{i}@example.com") for i in range(rounds)], now)
+    store.add_many([NewSubscriber(f"left{i}@example.com") for i in range(rounds)], now)
+    for i in range(rounds):
+        store.unsubscribe(f"left{i}@example.com", now)
+    kinds = {
+        "unknown": "new{}@example.com",
+        "known": "known{}@example.com",
+        "unsubscribed": "left{}@example.com",
+    }
+    times: dict[str, list[float]] = {kind: [] for kind in kinds}
+    bodies: dict[str, set[bytes]] = {kind: set() for kind in kinds}
+    with httpx.Client(timeout=30) as client:
+        for i in range(rounds):
+            for kind, pattern in kinds.items():
+                started = time.perf_counter()
+                answer = client.post(url, data={"email": pattern.format(i), "source": "bench"})
+                times[kind].append(time.perf_counter() - started)
+                bodies[kind].add(answer.content)
+    medians = {kind: statistics.median(values) * 1000 for kind, values in times.items()}
+    spread = max(medians.values()) - min(medians.values())
+    shown = ", ".join(f"{kind} {value:.2f} ms" for kind, value in medians.items())
+    print(f"timing, {rounds} each: medians {shown}; spread {spread:.2f} ms (target <= 1 ms)")
+    same = len(set().union(*bodies.values())) == 1
+    print(f"bodies identical across all {3 * rounds} answers: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--transport", choices=["smtp", "maildir"], default="smtp")
+    parser.add_argument("--timing", type=int, default=200, help="Requests per address kind.")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, counting_server() as (smtp, count):
         root = make_corpus(Path(tmp), 5)
         port = free_port()
-        service = start_service(root, port)
+        transport = smtp if args.transport == "smtp" else "maildir:var/outbox"
+        service = start_service(root, port, transport)
+        store = SubscriberStore.open("sqlite:///var/subscribers.sqlite3", root)
         try:
             started = time.perf_counter()
             url = f"http://127.0.0.1:{port}/subscribe"
             latencies, accepted, errors = asyncio.run(load(url, args.seconds, args.concurrency))
             elapsed = time.perf_counter() - started
+            stored = {s.email for s in store.iter_subscribers("pending")}
+            mails = wait_for_mail(root, args.transport, count, len(accepted))
+            timing(url, args.timing, store)
         finally:
             service.terminate()
             service.wait(timeout=30)
-        store = SubscriberStore.open("sqlite:///var/subscribers.sqlite3", root)
-        stored = {s.email for s in store.iter_subscribers("pending")}
-        mails = len(list((root / "var" / "outbox" / "new").iterdir()))
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"{args.seconds:.0f} s at concurrency {args.concurrency} against 127.0.0.1")
+    print(
+        f"{args.seconds:.0f} s at concurrency {args.concurrency} against 127.0.0.1, "
+        f"confirmations by {args.transport}"
+    )
     print(f"requests/s:      {len(latencies) / elapsed:10,.0f}")
     print(f"latency p50/p99: {cuts[49] * 1000:7.1f} / {cuts[98] * 1000:.1f} ms")
     print(f"errors:          {errors:10,}")
     missing = len(accepted - stored)
     print(f"accepted {len(accepted):,}; in the store {len(accepted & stored):,}; missing {missing}")
-    print(f"confirmation emails in the outbox: {mails:,}")
+    print(f"confirmation emails delivered: {mails:,}")
     if missing or mails != len(accepted):
-        raise SystemExit("FAILED: an accepted subscription is missing")
+        raise SystemExit("FAILED: an accepted subscription is missing or got no email")
+
+
+def wait_for_mail(root: Path, transport: str, count, expected: int) -> int:
+    """Confirmations delivered by the service's mail worker (it sends off the request path)."""
+    deadline = time.monotonic() + 120
+    while True:
+        if transport == "smtp":
+            delivered = count.value
+        else:
+            delivered = len(list((root / "var" / "outbox" / "new").iterdir()))
+        if delivered >= expected or time.monotonic() > deadline:
+            return delivered
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":

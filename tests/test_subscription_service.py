@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -17,11 +18,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from generator.content.site_config import load_site
 from generator.delivery.transports import MemoryTransport, TransientError
 from generator.rate_limit import RateLimiter
 from generator.service.app import Service, create_app
+from generator.subscribers.mail_queue import MailQueue
+from generator.subscribers.schema import mail_queue
 from generator.subscribers.store import NewSubscriber, SubscriberStore
 from generator.tokens import Signer
 
@@ -50,10 +54,22 @@ class Running:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10)
 
+    def settle(self) -> None:
+        """Wait until the mail worker has sent everything queued (bounded)."""
+        wait_until(lambda: MailQueue(self.store.engine).pending() == 0)
+
     def confirm_link(self, index: int = -1) -> str:
+        self.settle()
         message = email.message_from_bytes(self.outbox[index][2], policy=email.policy.default)
         text = message.get_body(("plain",)).get_content()
         return re.search(r"https://\S+/confirm/\S+", text)[0]
+
+
+def wait_until(condition, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
 
 
 def start(project: Path, store: SubscriberStore, rate_limit: int = 0, transport=None):
@@ -66,6 +82,7 @@ def start(project: Path, store: SubscriberStore, rate_limit: int = 0, transport=
         transport or (lambda: memory),
         clock,
         RateLimiter(rate_limit),
+        retry_delay=0.05,
     )
     return running(create_app(service)), memory, clock
 
@@ -93,6 +110,7 @@ def test_double_opt_in_from_form_to_active(svc: Running):
         assert "<h1>Check your inbox</h1>" in answer.text
         assert svc.store.get("reader@example.com").status == "pending"
         assert svc.store.get("reader@example.com").source == "form:/posts/x/"
+        svc.settle()
         assert [(to) for _, to, _ in svc.outbox] == ["reader@example.com"]
         message = email.message_from_bytes(svc.outbox[0][2], policy=email.policy.default)
         assert message["Subject"] == "Please confirm your subscription to The Leadership Press"
@@ -111,6 +129,7 @@ def test_the_answer_is_the_same_whether_or_not_the_address_is_known(svc: Running
         pending_again = subscribe(client, "unknown@example.com")
     assert unknown.status_code == known.status_code == pending_again.status_code == 200
     assert unknown.text == known.text == pending_again.text
+    svc.settle()
     assert [to for _, to, _ in svc.outbox] == ["unknown@example.com"]  # no mail bombing
     assert svc.store.get("known@example.com").status == "active"
 
@@ -134,6 +153,7 @@ def test_the_honeypot_answers_like_success_and_stores_nothing(svc: Running):
         human = subscribe(client, "human@example.com")
     assert bot.status_code == 200 and bot.text == human.text
     assert svc.store.get("bot@example.com") is None
+    svc.settle()
     assert [to for _, to, _ in svc.outbox] == ["human@example.com"]
 
 
@@ -144,6 +164,7 @@ def test_the_rate_limit_stops_a_flood_from_one_client(project: Path, store: Subs
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
     assert int(answers[3].headers["Retry-After"]) > 0
     assert "Too many requests" in answers[3].text
+    wait_until(lambda: MailQueue(store.engine).pending() == 0)
     assert store.get("n3@example.com") is None and len(memory.outbox) == 3
 
 
@@ -245,19 +266,48 @@ def test_cors_allows_the_site_origin_only(svc: Running):
     assert simple.headers["access-control-allow-origin"] == SITE_ORIGIN
 
 
-def test_a_failed_confirmation_email_can_be_retried_at_once(project: Path, store: SubscriberStore):
-    class Failing:
+def test_a_failed_confirmation_email_is_retried_off_the_request_path(
+    project: Path, store: SubscriberStore
+):
+    memory = MemoryTransport()
+
+    class FailingTwice:
+        failures = 0
+
         def send(self, sender: str, recipient: str, message: bytes) -> None:
-            raise TransientError("451 try later", 451)
+            if FailingTwice.failures < 2:
+                FailingTwice.failures += 1
+                raise TransientError("451 try later", 451)
+            memory.send(sender, recipient, message)
 
         def close(self) -> None:
             pass
 
-    server, _, _ = start(project, store, transport=Failing)
+    server, _, clock = start(project, store, transport=FailingTwice)
+
+    def later_and_sent() -> bool:
+        clock.now += timedelta(seconds=1)  # the service's clock decides when a retry is due
+        return MailQueue(store.engine).pending() == 0
+
     with server as url, httpx.Client(base_url=url) as client:
-        first = subscribe(client, "unlucky@example.com")
-    assert first.status_code == 503 and "try again later" in first.text
-    assert store.request_subscription("unlucky@example.com", "form", NOW)
+        answer = subscribe(client, "unlucky@example.com")
+        assert answer.status_code == 200  # the reader never waits for, or sees, the mail server
+        wait_until(later_and_sent)
+    assert [to for _, to, _ in memory.outbox] == ["unlucky@example.com"]
+    with store.engine.connect() as conn:
+        row = conn.execute(select(mail_queue)).one()
+    assert (row.kind, row.attempts, row.last_error) == ("confirm", 3, "")
+    assert row.sent_at is not None
+
+
+def test_queued_mail_survives_a_crash_and_is_sent_by_the_next_process(
+    project: Path, store: SubscriberStore
+):
+    assert store.request_subscription("queued@example.com", "form", NOW)  # the request's commit
+    server, memory, _ = start(project, store)  # a new process: its worker finds the row
+    with server:
+        wait_until(lambda: MailQueue(store.engine).pending() == 0)
+    assert [to for _, to, _ in memory.outbox] == ["queued@example.com"]
 
 
 def test_service_pages_are_valid_html(svc: Running, tmp_path: Path):
@@ -291,14 +341,18 @@ def test_a_confirmed_reader_is_welcomed_once_over_smtp(project: Path, store: Sub
         server, _, clock = start(project, store, transport=transport_factory(smtp, project))
         with server as url, httpx.Client(base_url=url) as client:
             assert subscribe(client, "new@example.com").status_code == 200
+            wait_until(lambda: recorder.count() == 1)
             link = confirm_link_in(recorder.received[-1].data)
             assert client.get(path_of(link)).status_code == 200
             assert client.get(path_of(link)).status_code == 200  # a second click: no second welcome
+            wait_until(lambda: recorder.count() == 2)
             clock.now = NOW + timedelta(days=30)
             client.post(path_of(unsubscribe_link(recorder.received[-1].data)))
             assert subscribe(client, "new@example.com").status_code == 200
+            wait_until(lambda: recorder.count() == 3)
             relink = confirm_link_in(recorder.received[-1].data)
             assert client.get(path_of(relink)).status_code == 200  # re-confirmed: still none
+            wait_until(lambda: MailQueue(store.engine).pending() == 0)
         kinds = [r.message_id.split(".")[0] for r in recorder.received]
     assert kinds == ["confirm", "welcome", "confirm"]
     welcome = email.message_from_bytes(recorder.received[1].data, policy=email.policy.default)

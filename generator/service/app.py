@@ -1,4 +1,5 @@
-"""The subscription service as a Starlette app: routes, CORS and the error handler.
+"""The subscription service as a Starlette app: routes, CORS, the error handler, and the mail
+worker that runs for the app's lifetime.
 
 Endpoints live in handlers.py and return an Answer; this module turns answers and refusals
 into responses, so no endpoint guards itself.
@@ -6,10 +7,12 @@ into responses, so no endpoint guards itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -18,6 +21,7 @@ from starlette.routing import Route
 
 from generator.service import handlers
 from generator.service.handlers import Service
+from generator.service.mailer import MailWorker
 from generator.service.requests import RequestRefused
 from generator.service.responses import Answer, refusal, respond
 
@@ -50,7 +54,22 @@ def create_app(service: Service) -> Starlette:
         allow_methods=["POST"],
         allow_headers=["Content-Type", "Accept"],
     )
-    app = Starlette(routes=routes, middleware=[cors], exception_handlers={RequestRefused: refused})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker = MailWorker(service)
+        worker.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(worker.stop)
+
+    app = Starlette(
+        routes=routes,
+        middleware=[cors],
+        exception_handlers={RequestRefused: refused},
+        lifespan=lifespan,
+    )
     # Starlette would redirect /subscribe/ to a URL built from the Host header: no redirects.
     app.router.redirect_slashes = False
     return app

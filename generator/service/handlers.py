@@ -9,18 +9,17 @@ POST /unsubscribe/{token}       unsubscribe now (also the RFC 8058 one-click POS
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from generator.content.site_config import SiteConfig
-from generator.delivery.ledger import latest_sent_issue
-from generator.delivery.transports import DeliveryError, TransportFactory
+from generator.delivery.transports import TransportFactory
 from generator.rate_limit import RateLimiter
-from generator.service.emails import confirmation_message, confirmation_url, welcome_message
 from generator.service.requests import RequestRefused, client_address, parse_fields, read_body
 from generator.service.responses import Answer
 from generator.subscribers.addresses import InvalidAddress, normalise_address
@@ -42,6 +41,8 @@ class Service:
     transport: TransportFactory
     clock: Callable[[], datetime]
     limiter: RateLimiter
+    retry_delay: float = 30.0  # seconds before a failed email is tried again; doubles each time
+    mail_ready: threading.Event = field(default_factory=threading.Event)  # wakes the mail worker
 
 
 async def subscribe(service: Service, request: Request) -> Answer:
@@ -91,38 +92,17 @@ async def unsubscribe(service: Service, request: Request) -> Answer:
 
 
 def start_opt_in(service: Service, email: str, source: str) -> None:
-    now = service.clock()
-    if not service.store.request_subscription(email, source, now):
-        return  # active already, or a confirmation went out minutes ago
-    url = confirmation_url(service.site, service.signer, email, now)
-    message = confirmation_message(service.site, email, url, now)
-    transport = service.transport()
-    try:
-        transport.send(service.site.email.from_address, email, message)
-    except DeliveryError as exc:
-        service.store.forget_confirmation_sent(email)
-        raise RequestRefused(
-            503, "We could not send the confirmation email. Please try again later."
-        ) from exc
-    finally:
-        transport.close()
+    """Store the request and queue the confirmation in one transaction; the mail worker sends
+    it. The request does the same work whether or not the address is known, and never waits
+    for a mail server."""
+    if service.store.request_subscription(email, source, service.clock()):
+        service.mail_ready.set()
 
 
 def send_welcome(service: Service, email: str) -> None:
-    """Once per subscriber, recorded before sending; a failure leaves it to the next click.
-    The subscription stands either way: a welcome is a courtesy, not a condition."""
-    now = service.clock()
-    if not service.store.claim_welcome(email, now):
-        return  # welcomed already (a second click on the link, or a reader who came back)
-    latest = latest_sent_issue(service.store.engine)
-    message = welcome_message(service.site, email, service.signer, latest, now)
-    transport = service.transport()
-    try:
-        transport.send(service.site.email.from_address, email, message)
-    except DeliveryError:
-        service.store.forget_welcome(email)
-    finally:
-        transport.close()
+    """Queue the welcome, once per subscriber ever (a second click or a return queues none)."""
+    if service.store.claim_welcome(email, service.clock()):
+        service.mail_ready.set()
 
 
 def verified(service: Service, purpose: str, request: Request, now: datetime) -> str:

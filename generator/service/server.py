@@ -56,5 +56,5 @@ def server_config(
         forwarded_allow_ips=list(trusted_proxies) or None,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan="on",  # starts and stops the mail worker
     )

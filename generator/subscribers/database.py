@@ -107,6 +107,13 @@ def sqlite_sidecar(engine: Engine, suffix: str) -> Path | None:
     return Path(str(engine.url.database)).with_suffix(suffix)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def as_stored(moment: datetime) -> datetime:
     """Timestamps are stored in UTC (SQLite keeps no zone and hands them back naive)."""
     return moment.astimezone(UTC)

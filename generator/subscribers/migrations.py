@@ -12,7 +12,13 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from generator.subscribers.schema import deliveries, issues, schema_version, subscribers
+from generator.subscribers.schema import (
+    deliveries,
+    issues,
+    mail_queue,
+    schema_version,
+    subscribers,
+)
 
 
 def _create_subscribers(conn: Connection) -> None:
@@ -35,11 +41,16 @@ def _add_welcomed_at(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE subscribers ADD COLUMN welcomed_at {kind}"))
 
 
+def _create_mail_queue(conn: Connection) -> None:
+    mail_queue.create(conn)
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _create_subscribers,
     _create_deliveries,
     _create_issues,
     _add_welcomed_at,
+    _create_mail_queue,
 )
 LATEST = len(MIGRATIONS)
 

@@ -68,3 +68,17 @@ issues = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
 )
+
+mail_queue = Table(
+    "mail_queue",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # confirm, welcome
+    Column("email", String(254), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True)),  # None once sent or given up
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("locked_until", DateTime(timezone=True)),  # a worker's lease on the row
+)

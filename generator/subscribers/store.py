@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,16 @@ from sqlalchemy import Connection, Engine, Insert, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from generator.subscribers.database import DatabaseUnavailable, as_stored, open_engine, write_lock
+from generator.subscribers.database import (
+    DatabaseUnavailable,
+    as_stored,
+    aware,
+    open_engine,
+    write_lock,
+)
+from generator.subscribers.mail_queue import enqueue_mail
 from generator.subscribers.migrations import migrate
-from generator.subscribers.schema import STATUSES, subscribers
+from generator.subscribers.schema import STATUSES, mail_queue, subscribers
 
 PAGE = 1000
 # A pending address gets at most one confirmation email in this interval, however often a
@@ -99,7 +106,7 @@ class SubscriberStore:
         return _subscriber(found) if found else None
 
     def request_subscription(self, email: str, source: str, now: datetime) -> bool:
-        """Record a double opt-in request; True when a confirmation email should go out."""
+        """Record a double opt-in request; True when it queued a confirmation email."""
         with self._writing() as conn:
             conn.execute(
                 _insert_ignoring_duplicates(conn),
@@ -121,6 +128,8 @@ class SubscriberStore:
                 )
                 .values(confirm_sent_at=as_stored(now))
             )
+            if claimed.rowcount == 1:
+                enqueue_mail(conn, "confirm", email, now)
         return claimed.rowcount == 1
 
     def confirm(self, email: str, now: datetime) -> bool:
@@ -137,7 +146,7 @@ class SubscriberStore:
         return status == "active"
 
     def claim_welcome(self, email: str, now: datetime) -> bool:
-        """True exactly once per active subscriber: the caller sends the welcome email."""
+        """Queue the welcome email, exactly once per subscriber ever; True if this did."""
         with self._writing() as conn:
             claimed = conn.execute(
                 update(subscribers)
@@ -148,14 +157,9 @@ class SubscriberStore:
                 )
                 .values(welcomed_at=as_stored(now))
             )
+            if claimed.rowcount == 1:
+                enqueue_mail(conn, "welcome", email, now)
         return claimed.rowcount == 1
-
-    def forget_welcome(self, email: str) -> None:
-        """The welcome email could not be sent: the next confirmation click tries again."""
-        with self._writing() as conn:
-            conn.execute(
-                update(subscribers).where(subscribers.c.email == email).values(welcomed_at=None)
-            )
 
     def unsubscribe(self, email: str, now: datetime) -> bool:
         """pending/active → unsubscribed; False if the address is unknown. A bounced or
@@ -173,17 +177,11 @@ class SubscriberStore:
             ).scalar_one_or_none()
         return status is not None
 
-    def forget_confirmation_sent(self, email: str) -> None:
-        """The confirmation email could not be sent: let the next request try again."""
-        with self._writing() as conn:
-            conn.execute(
-                update(subscribers).where(subscribers.c.email == email).values(confirm_sent_at=None)
-            )
-
     def erase(self, email: str) -> bool:
         """Delete every trace of the address (a data-erasure request)."""
         with self._writing() as conn:
             result = conn.execute(subscribers.delete().where(subscribers.c.email == email))
+            conn.execute(mail_queue.delete().where(mail_queue.c.email == email))
         return result.rowcount == 1
 
     def iter_subscribers(self, status: str | None = None) -> Iterator[Subscriber]:
@@ -255,13 +253,6 @@ def _new_row(row: NewSubscriber, now: datetime) -> dict[str, Any]:
 def _insert_ignoring_duplicates(conn: Connection) -> Insert:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(subscribers).on_conflict_do_nothing(index_elements=["email"])
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def _subscriber(row: Any) -> Subscriber:
