@@ -82,3 +82,12 @@ def test_the_subscribe_limit_allows_a_burst_then_one_per_interval() -> None:
     clock.now += 20.0
     assert limiter.retry_after("a") == 0.0
     assert limiter.retry_after("a") == pytest.approx(20.0)
+
+
+def test_progress_never_shows_negative_time_left() -> None:
+    stream = io.StringIO()
+    clock = FakeClock()
+    progress = Progress(1, stream, clock=clock)
+    clock.now += 2.0
+    progress.advance(sent=1, failed=1)  # more outcomes than the total (a retried message)
+    assert progress.line().endswith("0:00:00 left")

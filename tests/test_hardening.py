@@ -206,3 +206,24 @@ def test_build_reports_broken_internal_links_at_their_place(tmp_path: Path) -> N
     assert strict.returncode == 1 and "Traceback" not in strict.stderr
     assert f"{where}15: link to '/contact/'" in strict.stderr
     assert (project / "site" / "index.html").read_bytes() == kept  # the last good site stays
+
+
+def test_a_token_has_exactly_one_accepted_spelling() -> None:
+    from generator.tokens import Signer, TokenError
+
+    signer = Signer(b"one-spelling-signing-key")
+    token = signer.sign("unsubscribe", "ada@example.net")
+    assert signer.verify("unsubscribe", token) == "ada@example.net"
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=!+/"
+    variants = [token + "!!!!", token + "====", token + "=", token + "A", " " + token]
+    variants += [
+        token[:i] + c + token[i + 1 :] for i in range(len(token)) for c in alphabet if c != token[i]
+    ]
+    accepted = []
+    for variant in variants:
+        try:
+            signer.verify("unsubscribe", variant)
+            accepted.append(variant)
+        except TokenError:
+            pass
+    assert accepted == []
