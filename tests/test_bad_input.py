@@ -331,3 +331,30 @@ def test_bad_input_gets_one_clear_line_and_loses_nothing(
     assert store.count_by_status() == before
     assert {p: p.read_bytes() for p in (root / "site").rglob("*.html")} == site_before
     store.close()
+
+
+def test_a_bug_prints_one_line_and_where_the_full_report_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+    from click.testing import CliRunner
+
+    from generator.cli.errors import PressGroup
+
+    @click.group(cls=PressGroup)
+    def press() -> None:
+        pass
+
+    @press.command()
+    def explode() -> None:
+        raise RuntimeError("a bug, not the user's input")
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(press, ["explode"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "unexpected error (RuntimeError: a bug, not the user's input)" in lines[0]
+    reports = list((tmp_path / "var" / "log").glob("press-error-*.txt"))
+    assert len(reports) == 1 and str(reports[0]) in lines[0]
+    assert "Traceback (most recent call last)" in reports[0].read_text()

@@ -11,7 +11,7 @@ import email.policy
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ from generator.subscribers.schema import mail_queue
 from generator.subscribers.store import NewSubscriber, SubscriberStore
 from generator.tokens import Signer
 
-from asgi_server import free_port, running
+from asgi_server import running
 from conftest import NOW
 
 KEY = Signer(b"service-test-key-0123456789")
@@ -378,31 +378,11 @@ def unsubscribe_link(raw: bytes) -> str:
     return re.search(r"<(https://[^>]+/unsubscribe/[^>]+)>", message["List-Unsubscribe"])[1]
 
 
-@contextmanager
 def guarded_service(project: Path, store: SubscriberStore, trusted=(), rate_limit=0):
     """The app behind the product's own uvicorn settings (server_config)."""
-    import threading
-    import time
-
-    import uvicorn
-
-    from generator.service.server import server_config
-
-    service = Service(
-        load_site(project), store, KEY, MemoryTransport, Clock(), RateLimiter(rate_limit)
-    )
-    port = free_port()
-    server = uvicorn.Server(server_config(create_app(service), "127.0.0.1", port, trusted))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    limiter = RateLimiter(rate_limit)
+    service = Service(load_site(project), store, KEY, MemoryTransport, Clock(), limiter)
+    return running(create_app(service), tuple(trusted))
 
 
 def test_forwarded_addresses_count_only_from_trusted_proxies(project: Path, store: SubscriberStore):
