@@ -115,6 +115,44 @@ def test_550_is_recorded_never_retried_and_bounces_after_the_limit(mail_project)
     assert store.count_by_status()["active"] == 18
 
 
+def test_a_relay_that_refuses_everyone_is_blamed_not_the_readers(mail_project):
+    root, url, populate = mail_project
+    store = populate(30)
+    refusing = Recorder(rcpt_answer=lambda a, t: "554 5.7.1 Service unavailable")
+    with smtp_server(refusing) as (smtp, server):
+        for _ in range(2):  # two broken sends, as when nobody notices at once
+            broken = press_send(root, url, "--transport", smtp)
+            assert broken.returncode == 1 and "Traceback" not in broken.stderr
+            assert "refusal (554 5.7.1 Service unavailable)" in broken.stderr
+            assert "counts against no reader" in broken.stderr
+            assert "marked bounced: 0" in broken.stdout
+        assert server.count() == 0
+    assert store.count_by_status()["active"] == 30 and store.count_by_status()["bounced"] == 0
+    assert Ledger(store.engine, ISSUE).counts() == {"queued": 30}
+    with smtp_server() as (smtp, server):
+        fixed = press_send(root, url, "--transport", smtp)
+        assert fixed.returncode == 0, fixed.stderr
+        assert "sent 30, failed 0" in fixed.stdout
+        assert_exactly_one_each(root, server.received, addresses(30))
+
+
+def test_a_refused_sender_stops_the_send_and_blames_nobody(mail_project):
+    root, url, populate = mail_project
+    store = populate(5)
+
+    class RefusingSender(Recorder):
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            return "530 5.7.0 Authentication required"
+
+    with smtp_server(RefusingSender()) as (smtp, server):
+        result = press_send(root, url, "--transport", smtp)
+        assert server.count() == 0
+    assert result.returncode == 1
+    assert "the mail server refused the sender: (530" in result.stderr
+    assert store.count_by_status()["bounced"] == 0
+    assert Ledger(store.engine, ISSUE).counts() == {"queued": 5}
+
+
 def test_a_send_pauses_after_repeated_failures_and_says_why(mail_project):
     root, url, populate = mail_project
     store = populate(50)

@@ -41,6 +41,9 @@ from generator.tokens import Signer
 PAGE = 500
 BATCH = 20
 MAX_RETRY_WAIT = 600.0  # seconds; keeps an unattended retry pass bounded in time
+# The same permanent refusal for this many different recipients in a row, on one connection
+# and with no acceptance between them, is the relay refusing everyone, not those readers.
+RELAY_REFUSALS = 3
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,16 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     failures_in_a_row: int = 0
     crash: BaseException | None = None
+    relay_fault: bool = False  # the relay refused everyone alike: refusals count against no one
 
     def halt(self, reason: str) -> None:
         with self.lock:
             self.report.paused = self.report.paused or reason
         self.stop.set()
+
+    def relay_failed(self, reason: str) -> None:
+        self.relay_fault = True
+        self.halt(reason)
 
     def succeeded(self, count: int) -> None:
         """`count` more messages accepted (a worker tells once per batch, not per message)."""
@@ -221,6 +229,7 @@ def _worker(run: _Run, jobs: queue.Queue, recorder: AcceptanceRecorder) -> None:
     try:
         while (batch := jobs.get()) is not None:
             worker.deliver(batch)
+        worker.finish()
     except Exception as exc:
         _crashed(run, jobs, exc)
     finally:
@@ -246,6 +255,9 @@ class _Worker:
         self.sender = mailing.site.email.from_address
         self.transport = mailing.transport()
         self.writer = LedgerWriter(run.ledger)
+        # Permanent refusals that might be the relay's rather than the reader's, held until
+        # the connection proves itself (a later acceptance) or shows the relay refuses all.
+        self.held: list[tuple[Due, PermanentError]] = []
 
     def deliver(self, batch: list[Due]) -> None:
         sent = 0
@@ -271,19 +283,50 @@ class _Worker:
             return False
         run.accepted_one()
         self.recorder.accepted(due, self.writer)
+        self.release_held()  # the server accepts mail: what it refused was about the readers
         return True
 
     def failed(self, due: Due, exc: DeliveryError) -> None:
         run, mailing = self.run, self.run.mailing
         if isinstance(exc, SetupError):
             run.halt(f"cannot use the transport: {exc}")
+        elif isinstance(exc, PermanentError) and exc.names_recipient:
+            self.bounced(due, exc)
         elif isinstance(exc, PermanentError):
-            limit = mailing.settings.bounce_limit
-            bounced = self.writer.failed(due, str(exc), mailing.clock(), limit)
-            run.failed(due, exc, bounced)
+            self.hold(due, exc)
         else:
             self.writer.retry(due, str(exc), mailing.clock())
             run.failed(due, exc, False)
+
+    def hold(self, due: Due, exc: PermanentError) -> None:
+        if self.held and self.held[-1][1].code != exc.code:
+            self.release_held()
+        self.held.append((due, exc))
+        if len(self.held) >= RELAY_REFUSALS:
+            self.held = []  # they stay due: the relay, not the readers, said no
+            self.run.relay_failed(
+                f"the mail server gave {RELAY_REFUSALS} different recipients in a row the same "
+                f"refusal ({exc}): that is the server, so it counts against no reader"
+            )
+
+    def release_held(self) -> None:
+        held, self.held = self.held, []
+        for due, exc in held:
+            self.bounced(due, exc)
+
+    def bounced(self, due: Due, exc: PermanentError) -> None:
+        mailing = self.run.mailing
+        limit = mailing.settings.bounce_limit
+        bounced = self.writer.failed(due, str(exc), mailing.clock(), limit)
+        self.run.failed(due, exc, bounced)
+
+    def finish(self) -> None:
+        """End of the pass: refusals still held count as the readers' unless the relay
+        was found at fault (then they stay due)."""
+        if self.run.relay_fault:
+            self.held = []
+        else:
+            self.release_held()
 
     def close(self) -> None:
         self.writer.close()

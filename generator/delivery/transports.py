@@ -33,7 +33,26 @@ class TransientError(DeliveryError):
 
 
 class PermanentError(DeliveryError):
-    """Never retry this recipient for this message."""
+    """Never retry this recipient for this message. `phase` says which step refused it
+    (RCPT or DATA): only some refusals are about the recipient, see `names_recipient`."""
+
+    def __init__(self, message: str, code: int = 0, phase: str = "") -> None:
+        super().__init__(message, code)
+        self.phase = phase
+
+    @property
+    def names_recipient(self) -> bool:
+        """550/551/553 to RCPT: the mailbox itself is refused (no such user, relaying denied
+        for it, bad address). Other permanent answers may be the relay's: see the send loop."""
+        return self.phase == "rcpt" and self.code in (550, 551, 553)
+
+
+class _Refused(smtplib.SMTPResponseException):
+    """An SMTP refusal, with the step of the transaction that got it."""
+
+    def __init__(self, code: int, text: bytes | str, phase: str) -> None:
+        super().__init__(code, text)
+        self.phase = phase
 
 
 class SetupError(DeliveryError):
@@ -114,7 +133,12 @@ class SMTPTransport:
             _transaction(smtp, sender, recipient, message)
         except smtplib.SMTPResponseException as exc:
             self._reset_after(exc.smtp_code)
-            raise _classified(exc.smtp_code, exc.smtp_error) from exc
+            phase = getattr(exc, "phase", "")
+            if phase == "mail" and exc.smtp_code >= 500:
+                # A refused sender (530 authentication required, 553 sender rejected, 554)
+                # is the relay's answer to us, whoever the recipient.
+                raise SetupError(f"the mail server refused the sender: {exc}") from exc
+            raise _classified(exc.smtp_code, exc.smtp_error, phase) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise TransientError(f"connection failed: {exc or type(exc).__name__}") from exc
@@ -178,23 +202,23 @@ class SMTPTransport:
 def _transaction(smtp: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
     """smtplib's sendmail for one recipient, one step at a time: each refusal keeps its own
     code, and anything but a 421 leaves the connection reset and reusable."""
-    for command, argument, accepted in (
-        (smtp.mail, sender, (250,)),
-        (smtp.rcpt, recipient, (250, 251)),
+    for phase, command, argument, accepted in (
+        ("mail", smtp.mail, sender, (250,)),
+        ("rcpt", smtp.rcpt, recipient, (250, 251)),
     ):
         code, text = command(argument)
         if code not in accepted:
             if code != 421:
                 smtp.rset()
-            raise smtplib.SMTPResponseException(code, text)
+            raise _Refused(code, text, phase)
     code, text = smtp.data(message)
     if code != 250:
-        raise smtplib.SMTPResponseException(code, text)
+        raise _Refused(code, text, "data")
 
 
-def _classified(code: int, text: bytes | str) -> DeliveryError:
+def _classified(code: int, text: bytes | str, phase: str = "") -> DeliveryError:
     message = f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
-    return PermanentError(message, code) if code >= 500 else TransientError(message, code)
+    return PermanentError(message, code, phase) if code >= 500 else TransientError(message, code)
 
 
 def transport_factory(url: str, root: Path) -> TransportFactory:
