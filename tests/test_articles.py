@@ -69,7 +69,7 @@ def test_article_fields(project: Path) -> None:
     assert [a.name for a in article.authors] == ["Amara Okafor", "Daniel Reyes"]
     assert article.excerpt_md == "First **bold** words."
     assert article.description == "First bold words."  # falls back to the excerpt's text
-    assert "<h2>Rest</h2>" in article.body_html and "more -->" not in article.body_html
+    assert ">Rest</h2>" in article.body_html and "more -->" not in article.body_html
     assert article.read_time == 1 and article.uid == "a"
     assert article.cta.title == "Lead a little better this week"
 

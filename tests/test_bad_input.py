@@ -104,13 +104,13 @@ CASES = [
     Case(
         "mkdocs-yml-missing",
         ("build",),
-        "build failed, previous site kept",
+        "mkdocs.yml:1:1: file is missing",
         setup=remove("mkdocs.yml"),
     ),
     Case(
         "mkdocs-yml-not-yaml",
         ("build",),
-        "build failed, previous site kept",
+        "mkdocs.yml:2:1: YAML syntax error",
         setup=write("mkdocs.yml", b"site_name: [\n"),
     ),
     Case(

@@ -227,3 +227,62 @@ def test_a_token_has_exactly_one_accepted_spelling() -> None:
         except TokenError:
             pass
     assert accepted == []
+
+
+RICH = """---
+title: Rich body
+date: 2026-11-12T09:00
+authors: [amara]
+---
+
+Opening with a footnote.[^note]
+
+<!-- more -->
+
+## Parts
+
+!!! tip "Try this"
+    Ask one question, then wait.
+
+| Habit | Why |
+| --- | --- |
+| Pause | Others speak |
+
+```html
+<a href="x/y">a sample link</a>
+```
+
+Read [the other article](2026-11-11-other.md) next.
+
+[^note]: The note itself.
+"""
+
+
+def test_page_feeds_and_json_feed_render_the_same_fragment(tmp_path: Path) -> None:
+    from urllib.parse import urljoin
+    from xml.etree import ElementTree
+
+    posts = {"2026-11-12-rich.md": RICH, "2026-11-11-other.md": post("Other", "2026-11-11")}
+    project = make_project(tmp_path / "p", posts)
+    build_all(project, BuildOptions(now=NOW))
+    site = project / "site"
+    page_url = "https://leadership-press.example.org/posts/rich-body/"
+    body = HTMLParser((site / "posts/rich-body/index.html").read_text()).css_first(
+        ".press-post__body"
+    )
+    page = body.inner_html.strip().replace("<!-- more -->\n\n", "")  # a marker, not content
+    for node in body.css("[href], [src]"):  # the page links relatively; feeds absolutely
+        for name in ("href", "src"):
+            if name in node.attributes:
+                absolute = urljoin(page_url, node.attributes[name])
+                page = page.replace(f'{name}="{node.attributes[name]}"', f'{name}="{absolute}"')
+    rss = ElementTree.parse(site / "feed.xml").getroot()
+    encoded = "{http://purl.org/rss/1.0/modules/content/}encoded"
+    item = next(i for i in rss.iter("item") if i.findtext("title") == "Rich body")
+    from_rss = item.findtext(encoded).strip()
+    feed = json.loads((site / "feed.json").read_text())
+    from_json = next(i for i in feed["items"] if i["title"] == "Rich body")["content_html"].strip()
+    assert from_rss == from_json == page
+    assert 'class="admonition tip"' in page and "<table>" in page and 'id="fn:note"' in page
+    assert '<span class="s">"x/y"</span>' in page  # the code sample is left exactly as written
+    assert 'href="https://leadership-press.example.org/posts/other/"' in from_rss

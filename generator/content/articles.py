@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from generator.content.rendering import (
     MORE,
     plain_text,
     read_time_minutes,
-    render_markdown,
     shorten,
 )
 from generator.content.sanitise import active_content_problems
@@ -67,6 +65,8 @@ class Article:
     uid: str  # stable identity for feed guids: `id:` or the file name, never title or slug
     pinned: bool = False  # shown first on the blog index (Material's `pin`)
     links: tuple[tuple[str, str], ...] = ()  # (title or "", target): the post's related links
+    body_html: str = ""  # rendered once, with mkdocs.yml's Markdown configuration
+    excerpt_html: str = ""
 
     @property
     def modified(self) -> datetime:
@@ -74,14 +74,6 @@ class Article:
 
     def is_published(self, now: datetime) -> bool:
         return not self.draft and self.published <= now
-
-    @cached_property
-    def body_html(self) -> str:
-        return render_markdown(self.body_md.replace(MORE, ""))
-
-    @cached_property
-    def excerpt_html(self) -> str:
-        return render_markdown(self.excerpt_md)
 
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg"}
@@ -168,7 +160,7 @@ class _ArticleBuilder:
         if self.problems and any(not p.warning for p in self.problems):
             return None
         assert published is not None
-        html = render_markdown(body_md.replace(MORE, ""))
+        html = self.config.markdown.convert(body_md.replace(MORE, ""))
         article = Article(
             source=self.path,
             slug=slug,
@@ -192,8 +184,9 @@ class _ArticleBuilder:
             uid=self._uid(),
             pinned=pinned,
             links=links,
+            body_html=html,
+            excerpt_html=self.config.markdown.convert(excerpt_md),
         )
-        article.__dict__["body_html"] = html  # seed the cached_property: rendered once, not twice
         return article
 
     def _unknown_keys(self) -> None:
@@ -293,7 +286,7 @@ class _ArticleBuilder:
     def _description(self, excerpt_md: str) -> str:
         raw = self.value("description")
         if raw is None:
-            return shorten(plain_text(render_markdown(excerpt_md)), DESCRIPTION_LIMIT)
+            return shorten(plain_text(self.config.markdown.convert(excerpt_md)), DESCRIPTION_LIMIT)
         if not isinstance(raw, str) or not raw.strip():
             self.fail("description", "description: must be text")
             return ""

@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from generator.content.front_matter import Field, parse_fields
 from generator.content.problems import ContentError, Problem, display_path
+from generator.content.rendering import MarkdownConfigError, MarkdownRenderer
 
 ABSOLUTE_URL = re.compile(r"^https?://[^/\s?#]+[^\s]*$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -112,6 +113,11 @@ class SiteConfig:
     @cached_property  # read once per email of a send
     def domain(self) -> str:
         return re.sub(r"^https?://([^/:]+).*$", r"\1", self.url)
+
+    @cached_property
+    def markdown(self) -> MarkdownRenderer:
+        """The one Markdown configuration: mkdocs.yml's, read once per site."""
+        return MarkdownRenderer.from_mkdocs_config(self.root / "mkdocs.yml")
 
     def absolute(self, path: str) -> str:
         """An absolute URL for a site-relative path such as `posts/x/`."""
@@ -236,6 +242,10 @@ def read_site(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
         authors=authors,
         organisation_authors=r.strings("organisation_authors"),
     )
+    try:
+        config.markdown.convert("")  # mkdocs.yml's Markdown setup works, or says why here
+    except MarkdownConfigError as exc:
+        return None, [*problems, Problem("mkdocs.yml", exc.line, exc.col, str(exc))]
     return config, problems
 
 
