@@ -33,19 +33,10 @@ Body text.
 """
 
 
-def write_mkdocs_config(dest: Path) -> None:
-    """The repository's mkdocs.yml, with its hooks file named by absolute path: a copy of the
-    hooks beside the scratch project would shadow the installed `generator` package."""
-    hooks = "generator/site/hooks.py"
-    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
-    assert hooks in text
-    (dest / "mkdocs.yml").write_text(text.replace(hooks, str(REPO / hooks)), encoding="utf-8")
-
-
 def make_project(dest: Path, posts: dict[str, str] | None = None, examples: bool = False) -> Path:
     """A scratch project: the repository's config, theme and assets, and the given posts."""
     dest.mkdir(parents=True, exist_ok=True)
-    write_mkdocs_config(dest)
+    shutil.copy(REPO / "mkdocs.yml", dest / "mkdocs.yml")
     shutil.copytree(REPO / "site_config", dest / "site_config")
     shutil.copytree(REPO / "templates", dest / "templates")
     content = dest / "content"

@@ -110,3 +110,31 @@ def test_serve_previews_the_coming_email_and_reloads_it_on_save(
             lambda: "Feedback before Friday" in fetch(url + "newsletter/preview.txt"), 60
         )
         assert "Draft" not in fetch(url + "newsletter/preview.txt")
+
+
+def test_twenty_rebuilds_leave_no_temporary_folder_behind(project: Path, tmp_path: Path) -> None:
+    import signal
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/posts/good-article/"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", "--port", str(port)],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1795435200", "TMPDIR": str(scratch)},
+    )
+    post = next((project / "content/posts").glob("*.md"))
+    original = post.read_text()
+    try:
+        assert wait_for(lambda: "Body text." in fetch(url), 60), "preview did not start"
+        for n in range(20):
+            post.write_text(original.replace("Body text.", f"Body text, edit {n}."))
+            assert wait_for(lambda n=n: f"edit {n}." in fetch(url), 60), f"no rebuild {n}"
+        assert len(list(scratch.glob("press-posts-*"))) == 1  # one for the whole session
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    assert list(scratch.glob("press-posts-*")) == []

@@ -1,4 +1,4 @@
-"""MkDocs adapter: with hooks.py beside it, the only code that imports MkDocs.
+"""MkDocs adapter: with plugin.py beside it, the only code that imports MkDocs.
 
 A move to another renderer that reads mkdocs.yml (Zensical, say) touches these two files.
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
-from generator.site.options import BuildOptions, set_build_options
+from generator.site.options import BuildOptions
 
 
 class RenderError(Exception):
@@ -21,10 +22,10 @@ def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool =
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    set_build_options(options)
     _quiet_mkdocs_logs()
     try:
         config = load_config(str(root / "mkdocs.yml"), site_dir=str(out_dir), strict=strict)
+        press_plugin(config).options = options
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)
@@ -36,17 +37,27 @@ def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool =
         raise RenderError(f"mkdocs build aborted ({exc})") from exc
     except Exception as exc:  # template errors and the like surface from deep inside MkDocs
         raise RenderError(f"{type(exc).__name__}: {exc}") from exc
-    finally:
-        set_build_options(None)
 
 
 def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
     """Live preview that rebuilds and reloads the browser when content or templates change."""
     from mkdocs.commands.serve import serve
 
-    set_build_options(options)
+    from generator.site.plugin import PressPlugin
+
+    PressPlugin.hand_over(options)  # mkdocs serve makes the plugin instances itself
     watch = [str(root / d) for d in ("content", "site_config", "templates")]
     serve(str(root / "mkdocs.yml"), dev_addr=f"{host}:{port}", livereload=True, watch=watch)
+
+
+def press_plugin(config: Any) -> Any:
+    """The press plugin of a loaded configuration; a config without it cannot build this site."""
+    from mkdocs.exceptions import ConfigurationError
+
+    plugin = config.plugins.get("press")
+    if plugin is None:
+        raise ConfigurationError("mkdocs.yml must list the 'press' plugin under plugins:")
+    return plugin
 
 
 def _quiet_mkdocs_logs() -> None:

@@ -1,0 +1,204 @@
+"""The `press` MkDocs plugin: with mkdocs_adapter.py beside it, the only code that imports MkDocs.
+
+Registered as an entry point and listed in mkdocs.yml, so `press build`, `press serve` and plain
+`mkdocs build` all render from the same checked Article model. Each build's state lives on the
+plugin instance. MkDocs keeps a plugin that has `on_startup` for the whole of `mkdocs serve`,
+so the folder of staged posts is made once per session and removed at its end.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from generator.clock import current_time
+from generator.content.articles import Article
+from generator.content.loader import load_content
+from generator.content.problems import ContentError, display_path
+from generator.content.site_config import SiteConfig
+from generator.content.slugs import slugify
+from generator.digest.preview import prepare_upcoming, sample_copy
+from generator.site.html_fixes import fix_page_html
+from generator.site.newsletter import INDEX, newsletter_pages
+from generator.site.options import BuildOptions
+from generator.site.seo import page_meta
+from generator.site.staging import normalized_post
+from generator.tokens import Signer
+
+PREVIEW_HTML = "newsletter/preview/index.html"
+PREVIEW_TEXT = "newsletter/preview.txt"
+FEEDS = [
+    ("application/rss+xml", "RSS", "feed.xml"),
+    ("application/atom+xml", "Atom", "atom.xml"),
+    ("application/feed+json", "JSON Feed", "feed.json"),
+]
+
+
+class PressPlugin(BasePlugin):
+    # `mkdocs serve` makes its own plugin instances, so `press serve` leaves its options here
+    # for the next instance to take; `press build` sets `options` on its instance directly.
+    handed_over: BuildOptions | None = None
+
+    def __init__(self) -> None:
+        self.options: BuildOptions | None = None
+        self.stage: Path | None = None
+        self.site: SiteConfig | None = None
+        self.articles: dict[str, Article] = {}  # by src_uri relative to content/
+        self.visible: list[Article] = []
+
+    @classmethod
+    def hand_over(cls, options: BuildOptions | None) -> None:
+        cls.handed_over = options
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.options = self.options or PressPlugin.handed_over
+        self.stage = Path(tempfile.mkdtemp(prefix="press-posts-"))
+
+    def on_shutdown(self) -> None:
+        if self.stage is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            self.stage = None
+
+    @property
+    def build(self) -> BuildOptions:
+        """What this build was asked for; plain `mkdocs` commands get the defaults."""
+        return self.options or BuildOptions(now=current_time())
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        options = self.build
+        site, articles = options.content or _load(Path(config.config_file_path).parent)
+        self.site = site
+        self.articles = {display_path(a.source, site.content_dir): a for a in articles}
+        shown = [a for a in articles if a.is_published(options.now) or self._draft_shown(a)]
+        self.visible = sorted(shown, key=lambda a: a.published, reverse=True)
+        if self.stage is None:  # a build without on_startup (an older MkDocs)
+            self.stage = Path(tempfile.mkdtemp(prefix="press-posts-"))
+        for old in self.stage.glob("*.md"):  # a rebuild: last round's copies go
+            old.unlink()
+        config.site_name, config.site_url = site.name, site.url
+        config.site_description = site.description
+        _configure_blog(config, site, options.include_drafts)
+        config.extra["press"] = _template_settings(site)
+        return config
+
+    @event_priority(50)  # before Material's blog plugin reads the posts
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        visible = {id(a) for a in self.visible}
+        for file in list(files.documentation_pages()):
+            article = self.articles.get(file.src_uri)
+            if article is None:
+                continue
+            files.remove(file)
+            if id(article) in visible:
+                files.append(File.generated(config, file.src_uri, abs_src_path=self._stage(article)))
+        self._add_newsletter_pages(files, config)
+        if self.build.email_preview:
+            self._add_email_preview(files, config)
+        return files
+
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        # lastmod in the sitemap (and the sitemap.xml.gz timestamp) come from article dates.
+        assert self.site is not None
+        modified = self._last_modified(page).astimezone(self.site.timezone)
+        page.update_date = modified.date().isoformat()
+        return markdown
+
+    def on_page_context(
+        self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
+        assert self.site is not None
+        article = self.articles.get(page.file.src_uri)
+        title = article.title if article else (page.meta.get("title") or page.title or "")
+        description = article.description if article else page.meta.get("description", "")
+        canonical = page.canonical_url or self.site.url
+        context["article"] = article
+        is_category = page.url.startswith("category/") and "/page/" not in page.url
+        context["category_feed"] = page.url + "feed.xml" if is_category else None
+        title = str(title or self.site.name)
+        context["seo"] = page_meta(self.site, canonical, title, description, article)
+        return context
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        return fix_page_html(output)
+
+    def on_post_template(self, output_content: str, template_name: str, config: MkDocsConfig) -> str:
+        return fix_page_html(output_content) if template_name.endswith(".html") else output_content
+
+    def _draft_shown(self, article: Article) -> bool:
+        return self.build.include_drafts and article.draft
+
+    def _stage(self, article: Article) -> str:
+        assert self.stage is not None
+        path = self.stage / f"{article.slug}.md"
+        text = normalized_post(article, show_draft=self._draft_shown(article))
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    def _add_newsletter_pages(self, files: Files, config: MkDocsConfig) -> None:
+        assert self.site is not None
+        pages = newsletter_pages(self.site, list(self.articles.values()), self.build.now)
+        for src_uri, content in pages.items():
+            page = File.generated(config, src_uri, content=content)
+            if src_uri.endswith(".md") and src_uri != INDEX:
+                page.inclusion = InclusionLevel.NOT_IN_NAV  # the archive lists them
+            files.append(page)
+
+    def _add_email_preview(self, files: Files, config: MkDocsConfig) -> None:
+        """The coming issue as static files, so the live preview serves and reloads them."""
+        assert self.site is not None
+        options = self.build
+        articles = list(self.articles.values())
+        issue, rendered = prepare_upcoming(self.site, articles, options.now, options.include_drafts)
+        if rendered is None:
+            note = f"No article is dated in the week of the {issue:%d/%m/%Y} digest yet."
+            parts = {"email.html": f"<!DOCTYPE html><title>Digest preview</title><p>{note}</p>"}
+            parts["email.txt"] = note + "\n"
+        else:
+            parts = sample_copy(self.site, rendered, Signer.from_environment(allow_preview=True))
+        for name, uri in (("email.html", PREVIEW_HTML), ("email.txt", PREVIEW_TEXT)):
+            files.append(File.generated(config, uri, content=parts[name]))
+
+    def _last_modified(self, page: Page) -> Any:
+        article = self.articles.get(page.file.src_uri)
+        if article is not None:
+            return article.modified
+        listed = getattr(page, "posts", None) or []
+        dates = [
+            self.articles[p.file.src_uri].modified
+            for p in listed
+            if p.file.src_uri in self.articles
+        ]
+        newest = [a.modified for a in self.visible[:1]]
+        return max(dates or newest or [self.build.now])
+
+
+def _load(root: Path) -> tuple[SiteConfig, list[Article]]:
+    try:
+        return load_content(root)
+    except ContentError as exc:
+        raise PluginError(f"content has problems:\n{exc}") from exc
+
+
+def _configure_blog(config: MkDocsConfig, site: SiteConfig, drafts: bool) -> None:
+    blog = config.plugins["material/blog"].config
+    blog.categories_allowed = list(site.categories)
+    blog.categories_slugify = lambda text, _sep: slugify(text)
+    blog.post_slugify = lambda text, _sep: slugify(text)
+    blog.draft = drafts
+
+
+def _template_settings(site: SiteConfig) -> dict[str, Any]:
+    return {
+        "tagline": site.tagline,
+        "subscribe_endpoint": site.subscribe_endpoint,
+        "subscribe_promise": site.subscribe_promise,
+        "feeds": FEEDS,
+    }
