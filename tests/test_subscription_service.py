@@ -26,6 +26,7 @@ from generator.rate_limit import RateLimiter
 from generator.service.app import Service, create_app
 from generator.subscribers.mail_queue import MailQueue
 from generator.subscribers.schema import mail_queue
+from generator.subscribers.schema import subscribers as subscribers_table
 from generator.subscribers.store import NewSubscriber, SubscriberStore
 from generator.tokens import Signer
 
@@ -463,3 +464,51 @@ def test_a_body_that_never_arrives_times_out(project: Path, store: SubscriberSto
             )
             answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408")
+
+
+@pytest.mark.parametrize("suppressed", ["complained", "bounced"])
+def test_suppression_is_absolute_until_an_operator_reactivates(
+    project: Path, store: SubscriberStore, database_url: str, suppressed: str
+):
+    from test_check_errors import run_press
+
+    address = "suppressed@example.com"
+    store.request_subscription(address, "form", NOW)
+    old_link = confirm_link_in(confirmation_message_for(project, address))
+    store.add(NewSubscriber("other@example.com"), NOW)
+    with store.engine.begin() as conn:  # what a complaint or hard bounce leaves behind
+        conn.execute(
+            subscribers_table.update()
+            .where(subscribers_table.c.email == address)
+            .values(status=suppressed)
+        )
+    env = {"PRESS_DATABASE_URL": database_url}
+    (project / "list.csv").write_text(f"email,status\n{address},active\n", encoding="utf-8")
+    assert run_press(project, "subscribers", "import", "list.csv", env=env).returncode == 0
+    server, memory, _ = start(project, store)
+    with server as url, httpx.Client(base_url=url) as client:
+        assert subscribe(client, address).status_code == 200  # the same answer as ever
+        assert client.get(path_of(old_link)).status_code == 409
+        wait_until(lambda: MailQueue(store.engine).pending() == 0)
+    assert memory.outbox == []  # no confirmation, no welcome
+    assert store.get(address).status == suppressed
+    refused = run_press(
+        project, "subscribers", "reactivate", "other@example.com", "--reason", "x", env=env
+    )
+    assert refused.returncode == 1 and "is active; only bounced or complained" in refused.stderr
+    no_reason = run_press(project, "subscribers", "reactivate", address, env=env)
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
+    done = run_press(
+        project, "subscribers", "reactivate", address, "--reason", "asked by phone, 24/11", env=env
+    )
+    assert done.returncode == 0 and f"was {suppressed}" in done.stdout
+    assert store.get(address).status == "active"
+    [(_, change, reason)] = store.events(address)
+    assert (change, reason) == (f"{suppressed} -> active", "asked by phone, 24/11")
+
+
+def confirmation_message_for(project: Path, address: str) -> bytes:
+    from generator.service.emails import confirmation_message, confirmation_url
+
+    site = load_site(project)
+    return confirmation_message(site, address, confirmation_url(site, KEY, address, NOW), NOW)

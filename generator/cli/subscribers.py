@@ -123,6 +123,25 @@ def remove(email: str, erase: bool) -> None:
     click.echo(f"{'erased' if erase else 'unsubscribed'} {address}")
 
 
+@subscribers.command("reactivate")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (recorded): e.g. 'reader asked by phone'.")
+@reports_problems
+def reactivate(email: str, reason: str) -> None:
+    """Make a bounced or complained address active again (recorded with the reason)."""
+    from generator.subscribers.store import NotSuppressed
+
+    if not reason.strip():
+        raise click.BadParameter("say why the address may be mailed again", param_hint="--reason")
+    store = open_store(load_site(project_root()))
+    address = checked_address(email)
+    try:
+        was = store.reactivate(address, reason.strip(), current_time())
+    except NotSuppressed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"reactivated {address} (was {was}); reason recorded")
+
+
 @subscribers.command("count")
 @reports_problems
 def count() -> None:

@@ -16,6 +16,7 @@ from generator.service.emails import confirmation_message, confirmation_url, wel
 from generator.service.handlers import Service
 from generator.subscribers.mail_queue import MailQueue, QueuedMail
 
+STILL_WANTED = {"confirm": "pending", "welcome": "active"}  # the status each mail is for
 POLL = 2.0  # seconds between looks at the queue when nothing wakes the worker
 MAX_ATTEMPTS = 8
 STOP_WAIT = 30.0  # seconds a shutdown waits for the batch being sent
@@ -61,6 +62,13 @@ class MailWorker:
 
     def _send(self, transport: Transport, mail: QueuedMail) -> None:
         service = self.service
+        subscriber = service.store.get(mail.email)
+        status = subscriber.status if subscriber else "erased"
+        if status != STILL_WANTED[mail.kind]:
+            # Things changed since it was queued (a complaint, a bounce, an unsubscribe): a
+            # suppressed address gets nothing, whatever was queued for it before.
+            self.queue.mark_failed(mail, f"not sent: the address is {status}", None)
+            return
         try:
             message = self._message(mail)
             transport.send(service.site.email.from_address, mail.email, message)

@@ -17,6 +17,7 @@ from generator.subscribers.schema import (
     issues,
     mail_queue,
     schema_version,
+    subscriber_events,
     subscribers,
 )
 
@@ -45,12 +46,17 @@ def _create_mail_queue(conn: Connection) -> None:
     mail_queue.create(conn)
 
 
+def _create_subscriber_events(conn: Connection) -> None:
+    subscriber_events.create(conn)
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _create_subscribers,
     _create_deliveries,
     _create_issues,
     _add_welcomed_at,
     _create_mail_queue,
+    _create_subscriber_events,
 )
 LATEST = len(MIGRATIONS)
 

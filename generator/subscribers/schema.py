@@ -82,3 +82,15 @@ mail_queue = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("locked_until", DateTime(timezone=True)),  # a worker's lease on the row
 )
+
+# Changes an operator makes by hand, with why: the record that a suppressed address was
+# deliberately made active again.
+subscriber_events = Table(
+    "subscriber_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("change", String(32), nullable=False),  # e.g. "complained -> active"
+    Column("reason", Text, nullable=False),
+)

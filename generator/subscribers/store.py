@@ -26,9 +26,20 @@ from generator.subscribers.database import (
 )
 from generator.subscribers.mail_queue import enqueue_mail
 from generator.subscribers.migrations import migrate
-from generator.subscribers.schema import STATUSES, mail_queue, subscribers
+from generator.subscribers.schema import STATUSES, mail_queue, subscriber_events, subscribers
 
 PAGE = 1000
+SUPPRESSED = ("bounced", "complained")  # never mailed again without an explicit reactivation
+
+
+class NotSuppressed(ValueError):
+    """Only a bounced or complained address can be reactivated."""
+
+    def __init__(self, email: str, status: str | None) -> None:
+        where = f"is {status}" if status else "is not a subscriber"
+        super().__init__(f"{email} {where}; only bounced or complained addresses are reactivated")
+
+
 # A pending address gets at most one confirmation email in this interval, however often a
 # form is submitted for it: the subscribe form must not become a way to mail-bomb someone.
 CONFIRMATION_INTERVAL = timedelta(minutes=10)
@@ -160,6 +171,38 @@ class SubscriberStore:
             if claimed.rowcount == 1:
                 enqueue_mail(conn, "welcome", email, now)
         return claimed.rowcount == 1
+
+    def reactivate(self, email: str, reason: str, now: datetime) -> str:
+        """Make a bounced or complained address active again, by an operator's explicit
+        decision, recorded with its reason; returns the status it had. Nothing else can:
+        imports, the form and old confirmation links all leave suppressed addresses alone."""
+        with self._writing() as conn:
+            status = conn.execute(
+                select(subscribers.c.status).where(subscribers.c.email == email)
+            ).scalar_one_or_none()
+            if status not in SUPPRESSED:
+                raise NotSuppressed(email, status)
+            conn.execute(
+                update(subscribers)
+                .where(subscribers.c.email == email)
+                .values(status="active", bounce_count=0, updated_at=as_stored(now))
+            )
+            conn.execute(
+                subscriber_events.insert().values(
+                    email=email, at=as_stored(now), change=f"{status} -> active", reason=reason
+                )
+            )
+        return status
+
+    def events(self, email: str) -> list[tuple[datetime, str, str]]:
+        """(when, change, reason) of every recorded hand-made change, oldest first."""
+        query = (
+            select(subscriber_events.c.at, subscriber_events.c.change, subscriber_events.c.reason)
+            .where(subscriber_events.c.email == email)
+            .order_by(subscriber_events.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(aware(at), change, reason) for at, change, reason in conn.execute(query)]
 
     def unsubscribe(self, email: str, now: datetime) -> bool:
         """pending/active → unsubscribed; False if the address is unknown. A bounced or
