@@ -1,0 +1,89 @@
+"""Links inside the built site: every internal link and #anchor of an article must lead to a
+page (and a heading) that the build wrote.
+
+Checked against the staged tree, before it replaces the live site, and reported at the link's
+place in the article's source. Only the pages links point to are read, each once.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from generator.content.articles import Article
+from generator.content.loader import markdown_links
+from generator.content.problems import Problem, display_path
+from generator.content.site_config import SiteConfig
+
+_IDS = re.compile(r'\sid="([^"]+)"')
+
+
+class BuiltPages:
+    """The staged site: which paths exist, and the ids each page has (read on demand)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._ids: dict[Path, set[str]] = {}
+
+    def page(self, path: str) -> Path | None:
+        target = self.root / path
+        if path.endswith("/") or target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+
+    def ids(self, page: Path) -> set[str]:
+        if page not in self._ids:
+            self._ids[page] = set(_IDS.findall(page.read_text(encoding="utf-8", errors="replace")))
+        return self._ids[page]
+
+
+def broken_internal_links(
+    staging: Path, site: SiteConfig, articles: list[Article], strict: bool
+) -> list[Problem]:
+    pages = BuiltPages(staging)
+    by_source = {a.source.relative_to(site.content_dir).as_posix(): a.path for a in articles}
+    problems = []
+    for article in articles:
+        if pages.page(article.path) is None:
+            continue  # not on the site (a draft, or dated later)
+        folder = posixpath.dirname(article.source.relative_to(site.content_dir).as_posix())
+        for line, col, target in markdown_links(article):
+            reason = _broken(target, article.path, folder, by_source, pages)
+            if reason:
+                shown = display_path(article.source, site.root)
+                message = f"link to '{target}': {reason}"
+                hint = "fix the path, or the heading it points to"
+                problems.append(Problem(shown, line, col, message, hint, warning=not strict))
+    return problems
+
+
+def _broken(
+    target: str, page_path: str, folder: str, by_source: dict[str, str], pages: BuiltPages
+) -> str:
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return ""  # another site, mail, or a protocol-relative URL: not ours to check
+    path = _site_path(unquote(parts.path), page_path, folder, by_source)
+    if path is None:
+        return ""  # a Markdown file that is no article: the content check vouched for it
+    page = pages.page(path)
+    if page is None:
+        return f"no page at /{path}"
+    anchor = unquote(parts.fragment)
+    if anchor and page.suffix == ".html" and anchor not in pages.ids(page):
+        return f"/{path} has no heading or element with id '{anchor}'"
+    return ""
+
+
+def _site_path(path: str, page_path: str, folder: str, by_source: dict[str, str]) -> str | None:
+    """The link's target as a path in the built site ('' is the home page)."""
+    if not path:
+        return page_path  # "#anchor" on the same page
+    if path.startswith("/"):
+        return path.lstrip("/")
+    if path.endswith(".md"):
+        return by_source.get(posixpath.normpath(posixpath.join(folder, path)))
+    resolved = posixpath.normpath(posixpath.join(page_path, path))
+    return "" if resolved == "." else resolved + ("/" if path.endswith("/") else "")
