@@ -283,7 +283,8 @@ class _Worker:
             return False
         run.accepted_one()
         self.recorder.accepted(due, self.writer)
-        self.release_held()  # the server accepts mail: what it refused was about the readers
+        if self.held:  # the server accepts mail: what it refused was about those readers
+            self.release_held()
         return True
 
     def failed(self, due: Due, exc: DeliveryError) -> None:
