@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from generator.cli.authoring import check, new
+from generator.cli.bounces import bounces
 from generator.cli.digest import digest
 from generator.cli.errors import PressGroup
 from generator.cli.send import send
@@ -19,5 +20,5 @@ def main() -> None:
     """Leadership Press: build the blog, its feeds and the Saturday digest."""
 
 
-for command in (check, new, build, serve, digest, send, subscribers, subscriptions):
+for command in (check, new, build, serve, digest, send, subscribers, subscriptions, bounces):
     main.add_command(command)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from generator.subscribers.schema import (
     deliveries,
+    feedback_seen,
     issues,
     mail_queue,
     schema_version,
@@ -50,6 +51,10 @@ def _create_subscriber_events(conn: Connection) -> None:
     subscriber_events.create(conn)
 
 
+def _create_feedback_seen(conn: Connection) -> None:
+    feedback_seen.create(conn)
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _create_subscribers,
     _create_deliveries,
@@ -57,6 +62,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _add_welcomed_at,
     _create_mail_queue,
     _create_subscriber_events,
+    _create_feedback_seen,
 )
 LATEST = len(MIGRATIONS)
 

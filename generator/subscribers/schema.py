@@ -94,3 +94,11 @@ subscriber_events = Table(
     Column("change", String(32), nullable=False),  # e.g. "complained -> active"
     Column("reason", Text, nullable=False),
 )
+
+# Bounce and complaint messages already applied, by Message-ID: ingesting one twice counts once.
+feedback_seen = Table(
+    "feedback_seen",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+)

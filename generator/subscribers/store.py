@@ -71,7 +71,8 @@ class SubscriberStore:
         self._write_lock = write_lock(engine)
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction, queued behind this process's other writers (SQLite)."""
         with self._write_lock, self.engine.begin() as conn:
             yield conn
 
@@ -95,7 +96,7 @@ class SubscriberStore:
         subscribers are left exactly as they are (an import must never re-activate someone
         who unsubscribed)."""
         added = 0
-        with self._writing() as conn:
+        with self.transaction() as conn:
             before = _count(conn)
             batch: list[dict[str, Any]] = []
             for row in rows:
@@ -118,7 +119,7 @@ class SubscriberStore:
 
     def request_subscription(self, email: str, source: str, now: datetime) -> bool:
         """Record a double opt-in request; True when it queued a confirmation email."""
-        with self._writing() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 _insert_ignoring_duplicates(conn),
                 [_new_row(NewSubscriber(email, "pending", source), now)],
@@ -145,7 +146,7 @@ class SubscriberStore:
 
     def confirm(self, email: str, now: datetime) -> bool:
         """pending → active; True if the address is (now) active."""
-        with self._writing() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 update(subscribers)
                 .where(subscribers.c.email == email, subscribers.c.status == "pending")
@@ -158,7 +159,7 @@ class SubscriberStore:
 
     def claim_welcome(self, email: str, now: datetime) -> bool:
         """Queue the welcome email, exactly once per subscriber ever; True if this did."""
-        with self._writing() as conn:
+        with self.transaction() as conn:
             claimed = conn.execute(
                 update(subscribers)
                 .where(
@@ -176,7 +177,7 @@ class SubscriberStore:
         """Make a bounced or complained address active again, by an operator's explicit
         decision, recorded with its reason; returns the status it had. Nothing else can:
         imports, the form and old confirmation links all leave suppressed addresses alone."""
-        with self._writing() as conn:
+        with self.transaction() as conn:
             status = conn.execute(
                 select(subscribers.c.status).where(subscribers.c.email == email)
             ).scalar_one_or_none()
@@ -207,7 +208,7 @@ class SubscriberStore:
     def unsubscribe(self, email: str, now: datetime) -> bool:
         """pending/active → unsubscribed; False if the address is unknown. A bounced or
         complained address keeps that (stronger) status."""
-        with self._writing() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 update(subscribers)
                 .where(
@@ -222,7 +223,7 @@ class SubscriberStore:
 
     def erase(self, email: str) -> bool:
         """Delete every trace of the address (a data-erasure request)."""
-        with self._writing() as conn:
+        with self.transaction() as conn:
             result = conn.execute(subscribers.delete().where(subscribers.c.email == email))
             conn.execute(mail_queue.delete().where(mail_queue.c.email == email))
         return result.rowcount == 1

@@ -1,0 +1,148 @@
+"""Reading what mail servers send back after accepting a message: delivery status notifications
+(RFC 3464), the plain-text bounces some servers still write, and complaint reports (RFC 5965,
+ARF, from mailbox providers' feedback loops). Parsed with the standard library's email package.
+
+Each message becomes one `Feedback` per recipient it names, or nothing: a message that fits no
+known shape is reported as unclassified, never guessed at.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import mailbox
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage, Message
+from pathlib import Path
+
+HARD, SOFT, COMPLAINT = "hard", "soft", "complaint"
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+
+
+@dataclass(frozen=True)
+class Feedback:
+    kind: str  # hard, soft or complaint
+    recipient: str  # lower case
+    detail: str  # the status code or feedback type, for the report
+
+
+@dataclass(frozen=True)
+class Incoming:
+    key: str  # the message's Message-ID (what makes ingesting twice count once)
+    source: str  # where it was read from, for people
+    feedback: tuple[Feedback, ...]  # empty: not a bounce or complaint we can read
+
+
+def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(where, raw bytes) for a Maildir, an mbox file, one .eml file or a folder of them."""
+    if path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir():
+        box = mailbox.Maildir(path, factory=None, create=False)
+        for key in sorted(box.keys()):
+            yield f"{path}/{key}", box.get_bytes(key)
+    elif path.is_dir():
+        for file in sorted(path.rglob("*.eml")):
+            yield str(file), file.read_bytes()
+    elif path.read_bytes()[:5] == b"From ":
+        for index, message in enumerate(mailbox.mbox(path, create=False)):
+            yield f"{path}#{index + 1}", message.as_bytes()
+    else:
+        yield str(path), path.read_bytes()
+
+
+def classify(raw: bytes, source: str) -> Incoming:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    key = str(message.get("Message-ID", "")).strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
+    report = message.get_param("report-type", header="content-type") or ""
+    if message.get_content_type() == "multipart/report" and report == "feedback-report":
+        found = _complaint(message)
+    elif message.get_content_type() == "multipart/report" and report == "delivery-status":
+        found = _delivery_status(message)
+    else:
+        found = _failed_recipients_header(message)
+    return Incoming(key, source, tuple(found))
+
+
+def _delivery_status(message: EmailMessage) -> list[Feedback]:
+    """RFC 3464: one block per recipient with Action and Status; failed is hard (5.x.x),
+    delayed is soft (4.x.x); delivered, relayed and expanded say nothing about the reader."""
+    found = []
+    for part in message.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        for block in _status_blocks(part):
+            recipient = _address(block.get("Final-Recipient") or block.get("Original-Recipient"))
+            action = str(block.get("Action", "")).strip().lower()
+            status = _STATUS.search(str(block.get("Status", "")))
+            if not recipient or not status:
+                continue
+            if action == "failed" and status[1] == "5":
+                found.append(Feedback(HARD, recipient, status[0]))
+            elif action in ("failed", "delayed") and status[1] == "4":
+                found.append(Feedback(SOFT, recipient, status[0]))
+    return found
+
+
+def _status_blocks(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [block for block in payload if isinstance(block, Message)][1:]
+    # Some servers send the blocks as text: parse them as header groups.
+    text = payload if isinstance(payload, str) else ""
+    groups = [g for g in re.split(r"\r?\n\s*\r?\n", text.strip()) if g.strip()]
+    return [email.message_from_string(g + "\n") for g in groups[1:]]
+
+
+def _failed_recipients_header(message: EmailMessage) -> list[Feedback]:
+    """Exim's plain-text bounces name the failed addresses in X-Failed-Recipients; the text
+    says whether it is a permanent error."""
+    header = str(message.get("X-Failed-Recipients", ""))
+    if not header:
+        return []
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    kind = SOFT if "temporary" in text.lower() and "permanent" not in text.lower() else HARD
+    status = _STATUS.search(text)
+    detail = status[0] if status else "5.0.0" if kind == HARD else "4.0.0"
+    return [Feedback(kind, a.lower(), detail) for a in _ADDRESS.findall(header)]
+
+
+def _complaint(message: EmailMessage) -> list[Feedback]:
+    """RFC 5965: the reader marked our message as spam. The recipient is in Original-Rcpt-To
+    when the provider keeps it, else in the returned message's To header."""
+    feedback_type, recipients = "abuse", []
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/feedback-report":
+            fields = _report_fields(part)
+            feedback_type = fields.get("feedback-type", "abuse").strip().lower()
+            recipients += _ADDRESS.findall(fields.get("original-rcpt-to", ""))
+        elif kind in ("message/rfc822", "text/rfc822-headers") and not recipients:
+            recipients += _ADDRESS.findall(_returned_to(part))
+    return [Feedback(COMPLAINT, r.lower(), feedback_type) for r in dict.fromkeys(recipients)]
+
+
+def _report_fields(part: Message) -> dict[str, str]:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        blocks = [b for b in payload if isinstance(b, Message)]
+        return {k.lower(): str(v) for block in blocks for k, v in block.items()}
+    return {k.lower(): str(v) for k, v in email.message_from_string(str(payload)).items()}
+
+
+def _returned_to(part: Message) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return str(payload[0].get("To", ""))
+    headers = email.message_from_string(payload if isinstance(payload, str) else "")
+    return str(headers.get("To", ""))
+
+
+def _address(field: object) -> str:
+    """The address of `rfc822; reader@example.com` (or of a bare address)."""
+    found = _ADDRESS.search(str(field or ""))
+    return found[0].lower() if found else ""

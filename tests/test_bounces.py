@@ -1,0 +1,106 @@
+"""`press bounces ingest`: delivery status notifications and complaint reports, in the formats
+real servers send, change subscribers once per message; what cannot be read is listed."""
+
+from __future__ import annotations
+
+import mailbox
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.delivery.feedback import classify
+from generator.subscribers.store import NewSubscriber, SubscriberStore
+
+from conftest import NOW, REPO
+from test_check_errors import run_press
+
+FIXTURES = REPO / "tests" / "fixtures" / "feedback"
+READERS = [
+    "gone@example.com",
+    "slow@example.net",
+    "left.company@example.org",
+    "former.staff@contoso.example",
+    "no.such.reader@gmail.example",
+    "annoyed@mailbox.example",
+    "fine@example.com",
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("postfix-hard.eml", [("hard", "gone@example.com", "5.1.1")]),
+        ("postfix-delayed.eml", [("soft", "slow@example.net", "4.4.1")]),
+        ("exim-hard.eml", [("hard", "left.company@example.org", "5.1.1")]),
+        ("exchange-hard.eml", [("hard", "former.staff@contoso.example", "5.1.10")]),
+        ("gmail-hard.eml", [("hard", "no.such.reader@gmail.example", "5.1.1")]),
+        ("arf-abuse.eml", [("complaint", "annoyed@mailbox.example", "abuse")]),
+        ("autoreply.eml", []),
+    ],
+)
+def test_each_format_is_classified(name: str, expected: list[tuple[str, str, str]]) -> None:
+    incoming = classify((FIXTURES / name).read_bytes(), name)
+    assert [(f.kind, f.recipient, f.detail) for f in incoming.feedback] == expected
+    assert incoming.key.startswith("<")
+
+
+@pytest.fixture
+def readers(project: Path, database_url: str) -> SubscriberStore:
+    store = SubscriberStore.open(database_url, project)
+    store.add_many([NewSubscriber(a) for a in READERS], NOW)
+    yield store
+    store.close()
+
+
+def maildir_of(folder: Path) -> Path:
+    box = mailbox.Maildir(folder, create=True)
+    for path in sorted(FIXTURES.glob("*.eml")):
+        box.add(path.read_bytes())
+    return folder
+
+
+def test_ingest_applies_each_message_once_and_lists_the_rest(
+    project: Path, readers: SubscriberStore, database_url: str
+) -> None:
+    config = project / "site_config" / "site.yml"
+    config.write_text(config.read_text().replace("bounce_limit: 2", "bounce_limit: 1"))
+    env = {"PRESS_DATABASE_URL": database_url}
+    inbox = maildir_of(project / "bounces")
+    first = run_press(project, "bounces", "ingest", str(inbox), env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().splitlines()[-1] == (
+        "4 hard, 1 soft, 1 complaint, 1 unclassified, 0 seen before"
+    )
+    assert "not a bounce or complaint press can read; left for a person" in first.stdout
+    status = {a: readers.get(a).status for a in READERS}
+    assert status == {
+        "gone@example.com": "bounced",
+        "slow@example.net": "active",
+        "left.company@example.org": "bounced",
+        "former.staff@contoso.example": "bounced",
+        "no.such.reader@gmail.example": "bounced",
+        "annoyed@mailbox.example": "complained",
+        "fine@example.com": "active",
+    }
+    again = run_press(project, "bounces", "ingest", str(inbox), env=env)
+    assert again.stdout.strip().splitlines()[-1] == (
+        "0 hard, 0 soft, 0 complaint, 1 unclassified, 6 seen before"
+    )
+    assert [change for _, change, _ in readers.events("slow@example.net")] == ["soft bounce"]
+
+
+def test_ingest_reads_an_mbox_and_single_files(
+    project: Path, readers: SubscriberStore, database_url: str
+) -> None:
+    env = {"PRESS_DATABASE_URL": database_url}
+    box = mailbox.mbox(project / "bounces.mbox")
+    box.add((FIXTURES / "gmail-hard.eml").read_bytes())
+    box.flush()
+    shutil.copy(FIXTURES / "arf-abuse.eml", project / "report.eml")
+    from_mbox = run_press(project, "bounces", "ingest", "bounces.mbox", env=env)
+    assert "hard bounce 5.1.1 for no.such.reader@gmail.example" in from_mbox.stdout
+    single = run_press(project, "bounces", "ingest", "report.eml", env=env)
+    assert "complaint (abuse) from annoyed@mailbox.example: complained" in single.stdout
+    assert readers.get("annoyed@mailbox.example").status == "complained"
+    assert readers.get("no.such.reader@gmail.example").bounce_count == 1
