@@ -21,6 +21,7 @@ class Received:
     recipient: str
     message_id: str
     data: bytes
+    sender: str = ""  # the envelope sender (MAIL FROM)
 
 
 @dataclass
@@ -56,7 +57,7 @@ class Recorder:
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 mid = found[1].decode() if found else ""
-                self.received.append(Received(rcpt, mid, envelope.content))
+                self.received.append(Received(rcpt, mid, envelope.content, envelope.mail_from))
         return "250 Message accepted for delivery"
 
     def count(self) -> int:

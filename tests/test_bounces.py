@@ -104,3 +104,64 @@ def test_ingest_reads_an_mbox_and_single_files(
     assert "complaint (abuse) from annoyed@mailbox.example: complained" in single.stdout
     assert readers.get("annoyed@mailbox.example").status == "complained"
     assert readers.get("no.such.reader@gmail.example").bounce_count == 1
+
+
+VERP_DSN = """From: MAILER-DAEMON@relay.example.org
+To: {to}
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <verp-dsn-1@relay.example.org>
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Delivery failed.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.example.org
+
+Action: failed
+Status: 5.2.1
+Diagnostic-Code: smtp; 550 5.2.1 Mailbox disabled
+
+--B--
+"""
+
+
+def test_verp_names_the_reader_of_a_bounce_that_does_not(mail_project) -> None:
+    from conftest import KEY, SATURDAY
+    from smtp_server import smtp_server
+
+    root, url, populate = mail_project
+    store = populate(3)
+    config = root / "site_config" / "site.yml"
+    text = config.read_text().replace(
+        "  # bounce_address: bounces@leadership-press.example.org\n  verp: false",
+        "  bounce_address: bounces@leadership-press.example.org\n  verp: true",
+    )
+    config.write_text(text.replace("bounce_limit: 2", "bounce_limit: 1"))
+    env = {
+        "PRESS_DATABASE_URL": url,
+        "PRESS_SIGNING_KEY": KEY,
+        "SOURCE_DATE_EPOCH": str(int(SATURDAY.timestamp())),
+    }
+    with smtp_server() as (smtp, server):
+        sent = run_press(root, "send", "--no-verify-live", "--transport", smtp, env=env)
+        assert sent.returncode == 0, sent.stderr
+    senders = {r.recipient: r.sender for r in server.received}
+    assert len(set(senders.values())) == 3  # one envelope sender per reader
+    reader = "reader00001@example.com"
+    tagged = senders[reader]
+    assert tagged.startswith("bounces+") and tagged.endswith("@leadership-press.example.org")
+    (root / "dsn.eml").write_text(VERP_DSN.format(to=tagged))
+    forged = tagged.replace("bounces+", "bounces+9")  # another id with this reader's mac
+    (root / "forged.eml").write_text(VERP_DSN.format(to=forged).replace("verp-dsn-1", "verp-dsn-2"))
+    ingested = run_press(root, "bounces", "ingest", "dsn.eml", env=env)
+    assert f"hard bounce 5.2.1 for {reader}: now bounced" in ingested.stdout, ingested.stderr
+    refused = run_press(root, "bounces", "ingest", "forged.eml", env=env)
+    assert "left for a person" in refused.stdout
+    assert {s.email for s in store.iter_subscribers("bounced")} == {reader}

@@ -228,6 +228,7 @@ def _send_test(
     address: str,
 ) -> None:
     from generator.cli.subscribers import checked_address
+    from generator.delivery.envelope import Envelope
     from generator.delivery.transports import DeliveryError
     from generator.digest.message import build_message_template, personalised_message
 
@@ -237,7 +238,8 @@ def _send_test(
     template = dataclasses.replace(template, issue=template.issue + "-test")
     sender = factory()
     try:
-        sender.send(site.email.from_address, to, personalised_message(site, template, signer, to))
+        envelope = Envelope(site, signer).plain
+        sender.send(envelope, to, personalised_message(site, template, signer, to))
     except DeliveryError as exc:
         raise click.ClickException(f"test message to {to} failed: {exc}") from exc
     finally:

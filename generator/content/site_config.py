@@ -56,6 +56,8 @@ class EmailSettings:
     unsubscribe_url: str
     unsubscribe_mailto: str
     transport: str
+    bounce_address: str = ""  # the envelope sender, where bounces go ('': from_address)
+    verp: bool = False  # tag the envelope sender per recipient: bounces+<tag>@domain
 
     def sender(self) -> Address:
         """The From header of every email the site sends."""
@@ -163,6 +165,15 @@ class _Reader:
             except EmailNotValidError as exc:
                 self.fail(key, f"{key}: '{value}' is not an email address ({exc})")
         return value
+
+    def flag(self, key: str) -> bool:
+        f = self.fields.get(key)
+        if f is None:
+            return False
+        if not isinstance(f.value, bool):
+            self.fail(key, f"'{key}' must be true or false")
+            return False
+        return f.value
 
     def integer(self, key: str, default: int, minimum: int = 1) -> int:
         f = self.fields.get(key)
@@ -296,6 +307,8 @@ def _email(r: _Reader) -> EmailSettings:
         unsubscribe_url=r.url("unsubscribe_url").rstrip("/") + "/",
         unsubscribe_mailto=r.address("unsubscribe_mailto"),
         transport=r.text("transport", "maildir:var/outbox"),
+        bounce_address=r.address("bounce_address") if "bounce_address" in r.fields else "",
+        verp=r.flag("verp"),
     )
 
 

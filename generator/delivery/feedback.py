@@ -13,7 +13,7 @@ import email.policy
 import hashlib
 import mailbox
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from pathlib import Path
@@ -21,6 +21,9 @@ from pathlib import Path
 HARD, SOFT, COMPLAINT = "hard", "soft", "complaint"
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+
+
+VerpLookup = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -53,21 +56,35 @@ def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:
         yield str(path), path.read_bytes()
 
 
-def classify(raw: bytes, source: str) -> Incoming:
+def classify(raw: bytes, source: str, verp: VerpLookup | None = None) -> Incoming:
+    """`verp` names the subscriber a VERP bounce address was made for (None: not ours)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     key = str(message.get("Message-ID", "")).strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
     report = message.get_param("report-type", header="content-type") or ""
+    tagged = _verp_recipient(message, verp)
     if message.get_content_type() == "multipart/report" and report == "feedback-report":
         found = _complaint(message)
     elif message.get_content_type() == "multipart/report" and report == "delivery-status":
-        found = _delivery_status(message)
+        found = _delivery_status(message, tagged)
     else:
-        found = _failed_recipients_header(message)
+        found = _failed_recipients_header(message, tagged)
     return Incoming(key, source, tuple(found))
 
 
-def _delivery_status(message: EmailMessage) -> list[Feedback]:
+def _verp_recipient(message: EmailMessage, verp: VerpLookup | None) -> str:
+    """The reader a bounce was for, from the VERP address it was sent back to."""
+    if verp is None:
+        return ""
+    for header in ("X-Original-To", "Delivered-To", "Envelope-To", "To"):
+        for address in _ADDRESS.findall(str(message.get(header, ""))):
+            found = verp(address)
+            if found:
+                return found.lower()
+    return ""
+
+
+def _delivery_status(message: EmailMessage, tagged: str = "") -> list[Feedback]:
     """RFC 3464: one block per recipient with Action and Status; failed is hard (5.x.x),
     delayed is soft (4.x.x); delivered, relayed and expanded say nothing about the reader."""
     found = []
@@ -75,7 +92,8 @@ def _delivery_status(message: EmailMessage) -> list[Feedback]:
         if part.get_content_type() != "message/delivery-status":
             continue
         for block in _status_blocks(part):
-            recipient = _address(block.get("Final-Recipient") or block.get("Original-Recipient"))
+            named = block.get("Final-Recipient") or block.get("Original-Recipient")
+            recipient = _address(named) or tagged  # VERP names the reader when the DSN does not
             action = str(block.get("Action", "")).strip().lower()
             status = _STATUS.search(str(block.get("Status", "")))
             if not recipient or not status:
@@ -97,18 +115,26 @@ def _status_blocks(part: Message) -> list[Message]:
     return [email.message_from_string(g + "\n") for g in groups[1:]]
 
 
-def _failed_recipients_header(message: EmailMessage) -> list[Feedback]:
-    """Exim's plain-text bounces name the failed addresses in X-Failed-Recipients; the text
-    says whether it is a permanent error."""
+def _failed_recipients_header(message: EmailMessage, tagged: str = "") -> list[Feedback]:
+    """Exim's plain-text bounces name the failed addresses in X-Failed-Recipients; a text
+    bounce to a VERP address names its reader by that address. The text must say what kind
+    of failure it is, or the message is left unclassified (an out-of-office reply is not)."""
     header = str(message.get("X-Failed-Recipients", ""))
-    if not header:
+    recipients = _ADDRESS.findall(header) or ([tagged] if tagged else [])
+    if not recipients:
         return []
     body = message.get_body(("plain",))
-    text = body.get_content() if body is not None else ""
-    kind = SOFT if "temporary" in text.lower() and "permanent" not in text.lower() else HARD
+    text = (body.get_content() if body is not None else "").lower()
     status = _STATUS.search(text)
-    detail = status[0] if status else "5.0.0" if kind == HARD else "4.0.0"
-    return [Feedback(kind, a.lower(), detail) for a in _ADDRESS.findall(header)]
+    if "permanent" in text or (status and status[1] == "5"):
+        kind, detail = HARD, status[0] if status else "5.0.0"
+    elif "temporary" in text or (status and status[1] == "4"):
+        kind, detail = SOFT, status[0] if status else "4.0.0"
+    elif header:
+        kind, detail = HARD, "5.0.0"  # X-Failed-Recipients alone means the delivery failed
+    else:
+        return []
+    return [Feedback(kind, a.lower(), detail) for a in recipients]
 
 
 def _complaint(message: EmailMessage) -> list[Feedback]:

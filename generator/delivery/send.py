@@ -26,6 +26,7 @@ from generator.delivery.acceptance import (
     acceptance_recorder,
     recover_acceptances,
 )
+from generator.delivery.envelope import Envelope
 from generator.delivery.ledger import Due, Ledger, LedgerWriter, chunked
 from generator.delivery.progress import Progress
 from generator.delivery.transports import (
@@ -252,7 +253,7 @@ class _Worker:
         mailing = run.mailing
         self.run, self.recorder = run, recorder
         self.personaliser = Personaliser(mailing.site, mailing.template, mailing.signer)
-        self.sender = mailing.site.email.from_address
+        self.envelope = Envelope(mailing.site, mailing.signer)
         self.transport = mailing.transport()
         self.writer = LedgerWriter(run.ledger)
         # Permanent refusals that might be the relay's rather than the reader's, held until
@@ -277,7 +278,7 @@ class _Worker:
             time.sleep(wait)
         message = self.personaliser.message(due.email)
         try:
-            self.transport.send(self.sender, due.email, message)
+            self.transport.send(self.envelope.sender(due.subscriber_id), due.email, message)
         except DeliveryError as exc:
             self.failed(due, exc)
             return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from generator.delivery.envelope import Envelope
 from generator.delivery.ledger import latest_sent_issue
 from generator.delivery.transports import DeliveryError, Transport
 from generator.service.emails import confirmation_message, confirmation_url, welcome_message
@@ -26,6 +27,7 @@ class MailWorker:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.queue = MailQueue(service.store.engine)
+        self.envelope = Envelope(service.site, service.signer)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="press-mail", daemon=True)
 
@@ -71,7 +73,7 @@ class MailWorker:
             return
         try:
             message = self._message(mail)
-            transport.send(service.site.email.from_address, mail.email, message)
+            transport.send(self.envelope.plain, mail.email, message)
         except DeliveryError as exc:
             attempt = mail.attempts + 1
             delay = timedelta(seconds=service.retry_delay * 2 ** (attempt - 1))

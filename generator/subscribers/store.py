@@ -117,6 +117,13 @@ class SubscriberStore:
             found = conn.execute(select(subscribers).where(subscribers.c.email == email)).first()
         return _subscriber(found) if found else None
 
+    def email_of(self, subscriber_id: int | None) -> str | None:
+        if subscriber_id is None:
+            return None
+        query = select(subscribers.c.email).where(subscribers.c.id == subscriber_id)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
     def request_subscription(self, email: str, source: str, now: datetime) -> bool:
         """Record a double opt-in request; True when it queued a confirmation email."""
         with self.transaction() as conn:
