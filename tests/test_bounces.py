@@ -165,3 +165,48 @@ def test_verp_names_the_reader_of_a_bounce_that_does_not(mail_project) -> None:
     refused = run_press(root, "bounces", "ingest", "forged.eml", env=env)
     assert "left for a person" in refused.stdout
     assert {s.email for s in store.iter_subscribers("bounced")} == {reader}
+
+
+def test_report_counts_what_followed_each_send_and_warns(mail_project) -> None:
+    import json
+
+    from conftest import KEY, SATURDAY, addresses
+    from smtp_server import Recorder, smtp_server
+
+    root, url, populate = mail_project
+    store = populate(40)
+    env = {
+        "PRESS_DATABASE_URL": url,
+        "PRESS_SIGNING_KEY": KEY,
+        "SOURCE_DATE_EPOCH": str(int(SATURDAY.timestamp())),
+    }
+    dead = set(addresses(40)[:2])
+    refusing = Recorder(rcpt_answer=lambda a, t: "550 5.1.1 No such user" if a in dead else None)
+    with smtp_server(refusing) as (smtp, _):
+        sent = run_press(root, "send", "--no-verify-live", "--transport", smtp, env=env)
+    assert "sent 38, failed 2" in sent.stdout
+    complaint = (
+        (FIXTURES / "arf-abuse.eml")
+        .read_text()
+        .replace("annoyed@mailbox.example", addresses(40)[5])
+    )
+    (root / "complaint.eml").write_text(complaint)
+    assert run_press(root, "bounces", "ingest", "complaint.eml", env=env).returncode == 0
+    store.unsubscribe(addresses(40)[6], SATURDAY)
+    shown = run_press(root, "report", env=env)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith("Digest 2026-11-28")
+    assert "  recipients                 40" in lines and "  complaints                  1" in lines
+    assert "warning: complaint rate 2.63% is over 0.1%" in shown.stderr
+    assert "warning: hard-bounce rate 5.00% is over 2%" in shown.stderr
+    data = json.loads(run_press(root, "report", "--json", env=env).stdout)
+    assert {k: data[0][k] for k in ("sent", "failed", "hard_bounces", "complaints")} == {
+        "sent": 38,
+        "failed": 2,
+        "hard_bounces": 2,
+        "complaints": 1,
+    }
+    assert data[0]["unsubscribes"] == 1
+    missing = run_press(root, "report", "--date", "2026-11-21", env=env)
+    assert missing.returncode == 1 and "has not been sent" in missing.stderr

@@ -8,6 +8,7 @@ from generator.cli.authoring import check, new
 from generator.cli.bounces import bounces
 from generator.cli.digest import digest
 from generator.cli.errors import PressGroup
+from generator.cli.report import report
 from generator.cli.send import send
 from generator.cli.site import build, serve
 from generator.cli.subscribers import subscribers
@@ -20,5 +21,16 @@ def main() -> None:
     """Leadership Press: build the blog, its feeds and the Saturday digest."""
 
 
-for command in (check, new, build, serve, digest, send, subscribers, subscriptions, bounces):
+for command in (
+    check,
+    new,
+    build,
+    serve,
+    digest,
+    send,
+    subscribers,
+    subscriptions,
+    bounces,
+    report,
+):
     main.add_command(command)

@@ -1,0 +1,53 @@
+"""`press report`: how an issue did after it was sent, and the issues before it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+
+from generator.cli.subscribers import open_store
+from generator.cli.support import project_root, reports_problems
+from generator.content.site_config import load_site
+
+
+@click.command()
+@click.option("--date", "issue", type=click.DateTime(["%Y-%m-%d"]), help="Digest day (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@reports_problems
+def report(issue: datetime | None, as_json: bool) -> None:
+    """Recipients, sent, failed, bounces, complaints and unsubscribes per issue."""
+    from generator.delivery.report import issue_reports
+
+    store = open_store(load_site(project_root()))
+    reports = issue_reports(store.engine, issue.date().isoformat() if issue else None)
+    if issue and (not reports or reports[0].issue != issue.date().isoformat()):
+        raise click.ClickException(f"the {issue.date()} digest has not been sent")
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], indent=2))
+        return
+    if not reports:
+        click.echo("No digest has been sent yet.")
+        return
+    latest = reports[0]
+    click.echo(f"Digest {latest.issue} (send started {latest.started_at})")
+    for label, value in (
+        ("recipients", latest.recipients),
+        ("sent", latest.sent),
+        ("failed", latest.failed),
+        ("hard bounces", latest.hard_bounces),
+        ("soft bounces", latest.soft_bounces),
+        ("complaints", latest.complaints),
+        ("unsubscribes since", latest.unsubscribes),
+    ):
+        click.echo(f"  {label:20}{value:>9,}")
+    click.echo("")
+    click.echo("issue        recipients      sent    failed  hard  soft  complaints  unsubscribes")
+    for r in reports:
+        click.echo(
+            f"{r.issue}  {r.recipients:>10,}  {r.sent:>8,}  {r.failed:>8,}  {r.hard_bounces:>4}"
+            f"  {r.soft_bounces:>4}  {r.complaints:>10}  {r.unsubscribes:>12}"
+        )
+    for warning in latest.warnings():
+        click.echo(f"warning: {warning}", err=True)
