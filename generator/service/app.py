@@ -46,6 +46,7 @@ def create_app(service: Service) -> Starlette:
         Route("/confirm/{token}", endpoint(handlers.confirm), methods=["GET"]),
         Route("/unsubscribe/{token}", endpoint(handlers.unsubscribe_page), methods=["GET"]),
         Route("/unsubscribe/{token}", endpoint(handlers.unsubscribe), methods=["POST"]),
+        Route("/webhooks/{relay}", endpoint(handlers.webhook), methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
     ]
     cors = Middleware(

@@ -22,7 +22,19 @@ from generator.delivery.transports import TransportFactory
 from generator.rate_limit import RateLimiter
 from generator.service.requests import RequestRefused, client_address, parse_fields, read_body
 from generator.service.responses import Answer
+from generator.service.webhooks import (
+    Event,
+    Fetch,
+    WebhookRefused,
+    configured,
+    fetch_https,
+    mailgun_events,
+    postmark_events,
+    sendgrid_events,
+    ses_events,
+)
 from generator.subscribers.addresses import InvalidAddress, normalise_address
+from generator.subscribers.feedback_store import apply_feedback
 from generator.subscribers.store import SubscriberStore
 from generator.tokens import ExpiredToken, Signer, TokenError
 
@@ -41,6 +53,7 @@ class Service:
     transport: TransportFactory
     clock: Callable[[], datetime]
     limiter: RateLimiter
+    fetch: Fetch = fetch_https  # SNS certificates and subscription confirmations
     retry_delay: float = 30.0  # seconds before a failed email is tried again; doubles each time
     mail_ready: threading.Event = field(default_factory=threading.Event)  # wakes the mail worker
 
@@ -89,6 +102,39 @@ async def unsubscribe(service: Service, request: Request) -> Answer:
     await run_in_threadpool(service.store.unsubscribe, email, now)
     message = f"{email} will not receive {service.site.name} any more."
     return Answer(200, "You are unsubscribed", message, data={"status": "unsubscribed"})
+
+
+WEBHOOK_BODY = 1 << 20  # bytes: relays send events in batches
+_PARSERS = {"postmark": postmark_events, "mailgun": mailgun_events, "sendgrid": sendgrid_events}
+
+
+async def webhook(service: Service, request: Request) -> Answer:
+    """POST /webhooks/{relay}: bounce, complaint and unsubscribe events, verified first."""
+    relay = request.path_params["relay"]
+    if relay not in configured():
+        raise RequestRefused(404, "There is no such webhook here.")
+    body = await read_body(request, WEBHOOK_BODY)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    now = service.clock()
+    try:
+        if relay == "ses":  # may fetch the signing certificate: not on the event loop
+            events = await run_in_threadpool(ses_events, headers, body, now, service.fetch)
+        else:
+            events = _PARSERS[relay](headers, body, now)
+    except WebhookRefused as exc:
+        raise RequestRefused(exc.status, str(exc)) from exc
+    applied = await run_in_threadpool(apply_events, service, events, now)
+    return Answer(200, "Received", f"{applied} event(s) applied", data={"applied": applied})
+
+
+def apply_events(service: Service, events: list[Event], now: datetime) -> int:
+    """The same store transitions as `press bounces ingest`; an event seen before counts once."""
+    limit = service.site.delivery.bounce_limit
+    applied = 0
+    for event in events:
+        item = [(event.kind, event.email, event.detail)]
+        applied += apply_feedback(service.store, event.key, item, limit, now) is not None
+    return applied
 
 
 def start_opt_in(service: Service, email: str, source: str) -> None:

@@ -20,23 +20,23 @@ class RequestRefused(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-async def read_body(request: Request) -> bytes:
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise RequestRefused(413, f"The request is larger than {MAX_BODY} bytes.")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestRefused(413, f"The request is larger than {limit} bytes.")
     try:
         async with asyncio.timeout(BODY_TIMEOUT):
-            return await _capped_body(request)
+            return await _capped_body(request, limit)
     except TimeoutError as exc:
         raise RequestRefused(408, "The request body took too long to arrive.") from exc
 
 
-async def _capped_body(request: Request) -> bytes:
+async def _capped_body(request: Request, limit: int) -> bytes:
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY:
-            raise RequestRefused(413, f"The request is larger than {MAX_BODY} bytes.")
+        if len(body) > limit:
+            raise RequestRefused(413, f"The request is larger than {limit} bytes.")
     return body
 
 

@@ -45,6 +45,13 @@ def _apply(
     ).first()
     if row is None:
         return f"{kind} for {email}: not a subscriber, nothing to change"
+    if kind == "unsubscribe":
+        conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == row.id, subscribers.c.status.in_(("pending", "active")))
+            .values(status="unsubscribed", updated_at=as_stored(now))
+        )
+        return f"unsubscribe ({detail}) from {email}: unsubscribed"
     if kind == "complaint":
         conn.execute(
             update(subscribers)
