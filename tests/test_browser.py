@@ -22,6 +22,30 @@ def test_post_page_shows_byline_date_share_and_subscribe(browser, site_url: str)
     page.close()
 
 
+def test_post_page_anatomy_point_by_point(browser, site_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(site_url + "posts/one-to-ones-that-matter/")
+    header = page.locator(".press-post__header")
+    assert header.locator(".press-post__blog").text_content() == "The Leadership Press"
+    assert page.get_by_role("heading", level=1).inner_text() == "One-to-ones that matter"
+    assert header.locator(".press-post__byline").inner_text().startswith("Written by ")
+    published = header.locator(".press-post__meta li").first.inner_text()
+    assert " ".join(published.split()) == "Published 02/11/2026"
+    assert header.locator(".press-post__readtime").inner_text().endswith("min read")
+    assert page.locator(".press-post__body h2").count() >= 2  # section headings
+    assert page.locator(".press-cta h2").is_visible()  # the closing call to action
+    assert page.get_by_role("heading", name="Share").is_visible()
+    assert page.get_by_role("heading", name="Read next").is_visible()
+    subscribe = page.locator(".press-subscribe")
+    assert subscribe.get_by_role("heading", name="Subscribe by Email").is_visible()
+    assert "Saturday" in subscribe.inner_text()
+    tagline = page.locator("footer .press-tagline")
+    assert (
+        tagline.is_visible() and tagline.inner_text() == "Practical leadership, one week at a time."
+    )
+    page.close()
+
+
 def test_post_page_fits_a_phone(browser, site_url: str) -> None:
     page = browser.new_page(viewport={"width": 375, "height": 800})
     page.goto(site_url + "posts/one-to-ones-that-matter/")

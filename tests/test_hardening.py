@@ -286,3 +286,37 @@ def test_page_feeds_and_json_feed_render_the_same_fragment(tmp_path: Path) -> No
     assert 'class="admonition tip"' in page and "<table>" in page and 'id="fn:note"' in page
     assert '<span class="s">"x/y"</span>' in page  # the code sample is left exactly as written
     assert 'href="https://leadership-press.example.org/posts/other/"' in from_rss
+
+
+def test_related_reading_prefers_shared_tags_then_categories_then_recency(tmp_path: Path) -> None:
+    from generator.content.loader import load_content
+    from generator.content.related import related_articles
+
+    def article(title: str, date: str, tags: str = "[]", categories: str = "[]") -> str:
+        return post(title, date, f"tags: {tags}\ncategories: {categories}\n", title)
+
+    posts = {
+        "2026-11-01-me.md": article("Me", "2026-11-01", "[feedback]", "[Growth]"),
+        "2026-11-02-tag.md": article("Shares a tag", "2026-11-02", "[feedback]"),
+        "2026-11-03-cat-old.md": article("Shares a category", "2026-11-03", "[]", "[Growth]"),
+        "2026-11-04-cat-new.md": article("Shares a category too", "2026-11-04", "[]", "[Growth]"),
+        "2026-11-05-none.md": article("Shares nothing", "2026-11-05"),
+        "2026-11-06-draft.md": article("Draft", "2026-11-06", "[feedback]").replace(
+            "authors: [amara]", "authors: [amara]\ndraft: true"
+        ),
+        "2026-12-24-future.md": article("Future", "2026-12-24", "[feedback]", "[Growth]"),
+    }
+    project = make_project(tmp_path / "p", posts)
+    _, articles = load_content(project)
+    me = next(a for a in articles if a.title == "Me")
+    chosen = [a.title for a in related_articles(me, articles, NOW)]
+    assert chosen == ["Shares a tag", "Shares a category too", "Shares a category"]
+    assert [a.title for a in related_articles(me, list(reversed(articles)), NOW)] == chosen
+    build_all(project, BuildOptions(now=NOW))
+    page = HTMLParser((project / "site/posts/me/index.html").read_text())
+    links = [(a.text(strip=True), a.attributes["href"]) for a in page.css(".press-related a")]
+    assert links == [
+        ("Shares a tag", "../shares-a-tag/"),
+        ("Shares a category too", "../shares-a-category-too/"),
+        ("Shares a category", "../shares-a-category/"),
+    ]

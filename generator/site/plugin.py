@@ -22,6 +22,7 @@ from mkdocs.structure.pages import Page
 from generator.clock import current_time
 from generator.content.articles import Article
 from generator.content.loader import load_content
+from generator.content.related import related_articles
 from generator.content.problems import ContentError, display_path
 from generator.content.site_config import SiteConfig
 from generator.content.slugs import slugify
@@ -120,6 +121,11 @@ class PressPlugin(BasePlugin):
         description = article.description if article else page.meta.get("description", "")
         canonical = page.canonical_url or self.site.url
         context["article"] = article
+        context["related"] = (
+            related_articles(article, list(self.articles.values()), self.build.now)
+            if article
+            else []
+        )
         is_category = page.url.startswith("category/") and "/page/" not in page.url
         context["category_feed"] = page.url + "feed.xml" if is_category else None
         title = str(title or self.site.name)
