@@ -23,6 +23,19 @@ def feeds(example_project: Path) -> dict[str, bytes]:
     return build_feeds(site, articles, NOW)
 
 
+TAGS = (
+    "career",
+    "decisions",
+    "feedback",
+    "hiring",
+    "inclusion",
+    "meetings",
+    "new-managers",
+    "one-to-ones",
+    "recognition",
+)
+
+
 def test_feeds_match_golden_files(feeds: dict[str, bytes]) -> None:
     assert sorted(feeds) == [
         "atom.xml",
@@ -32,6 +45,7 @@ def test_feeds_match_golden_files(feeds: dict[str, bytes]) -> None:
         "category/teams/feed.xml",
         "feed.json",
         "feed.xml",
+        *(f"tag/{tag}/feed.xml" for tag in TAGS),
     ]
     for path, data in feeds.items():
         assert_golden("feeds/" + path.replace("/", "__"), data)

@@ -320,3 +320,37 @@ def test_related_reading_prefers_shared_tags_then_categories_then_recency(tmp_pa
         ("Shares a category too", "../shares-a-category-too/"),
         ("Shares a category", "../shares-a-category/"),
     ]
+
+
+def test_tags_have_pages_feeds_and_links_from_posts(built_example: Path) -> None:
+    index = HTMLParser((built_example / "tag/index.html").read_text())
+    listed = {a.text(strip=True): a.attributes["href"] for a in index.css("article a")}
+    assert listed["meetings"] == "meetings/" and listed["new managers"] == "new-managers/"
+    page = HTMLParser((built_example / "tag/meetings/index.html").read_text())
+    titles = [a.text(strip=True) for a in page.css("article li a")]
+    assert titles == ["Quiet voices in loud rooms", "Meetings with an exit", "Decide who decides"]
+    feed = page.css_first('link[rel="alternate"][href$="feed.xml"][title*="#meetings"]')
+    assert feed is not None and (built_example / "tag/meetings/feed.xml").is_file()
+    post_page = HTMLParser(
+        (built_example / "posts/quiet-voices-in-loud-rooms/index.html").read_text()
+    )
+    tags = {a.text(strip=True): a.attributes["href"] for a in post_page.css(".press-post__tags a")}
+    assert tags == {"#meetings": "../../tag/meetings/", "#inclusion": "../../tag/inclusion/"}
+
+
+def test_check_warns_on_a_tag_that_differs_only_in_case_or_spacing(tmp_path: Path) -> None:
+    from test_check_errors import run_press
+
+    posts = {
+        "2026-11-01-a.md": post("A", "2026-11-01", "tags: [new managers]\n", "a"),
+        "2026-11-02-b.md": post("B", "2026-11-02", "tags: [New  Managers]\n", "b"),
+    }
+    project = make_project(tmp_path / "p", posts)
+    result = run_press(project, "check")
+    assert result.returncode == 0
+    assert (
+        "content/posts/2026-11-02-b.md:5:1: warning: tags: 'New  Managers' differs from "
+        "'new managers' only in case or spacing (use 'new managers', as "
+        "content/posts/2026-11-01-a.md does)"
+    ) in result.stderr
+    assert run_press(project, "check", "--strict").returncode == 1

@@ -31,7 +31,25 @@ def read_content(root: Path) -> tuple[SiteConfig | None, list[Article], list[Pro
             articles.append(article)
     problems += duplicate_urls(articles, config)
     problems += broken_links(articles, config)
+    problems += near_duplicate_tags(articles, config)
     return config, articles, problems
+
+
+def near_duplicate_tags(articles: list[Article], config: SiteConfig) -> list[Problem]:
+    """A tag spelt like another but for case or spacing would split one tag page in two."""
+    first: dict[str, tuple[str, Article]] = {}
+    problems = []
+    for article in sorted(articles, key=lambda a: (a.published, a.source)):
+        for tag in article.tags:
+            key = " ".join(tag.lower().split())
+            known, where = first.setdefault(key, (tag, article))
+            if known != tag:
+                shown = display_path(article.source, config.root)
+                line = _key_line(article.source, "tags") or 1
+                message = f"tags: '{tag}' differs from '{known}' only in case or spacing"
+                hint = f"use '{known}', as {display_path(where.source, config.root)} does"
+                problems.append(Problem(shown, line, 1, message, hint, warning=True))
+    return problems
 
 
 def load_content(root: Path, strict: bool = False) -> tuple[SiteConfig, list[Article]]:

@@ -38,6 +38,10 @@ def build_feeds(site: SiteConfig, articles: list[Article], now: datetime) -> dic
         "atom.xml": atom_feed(site, items),
         "feed.json": json_feed(site, items),
     }
+    for tag in sorted({t for a in visible for t in a.tags}):
+        path = f"tag/{slugify(tag)}/feed.xml"
+        chosen = [_item(site, a, urls) for a in visible if tag in a.tags]
+        files[path] = rss_feed(site, chosen[: site.feed_items], path, f"{site.name}: #{tag}")
     for category in sorted({c for a in visible for c in a.categories}):
         path = f"category/{slugify(category)}/feed.xml"
         chosen = [_item(site, a, urls) for a in visible if category in a.categories]

@@ -57,7 +57,7 @@ def _index(site: SiteConfig, issues: dict[date, list[Article]]) -> str:
         lines.append("The first digest has not gone out yet.")
     for day, week in issues.items():
         titles = "; ".join(a.title for a in week)
-        lines.append(f"- [Digest of {day:%d/%m/%Y}]({day.isoformat()}.md): {_escape(titles)}")
+        lines.append(f"- [Digest of {day:%d/%m/%Y}]({day.isoformat()}.md): {markdown_text(titles)}")
     return format_front_matter(meta, "\n".join(lines) + "\n")
 
 
@@ -79,9 +79,9 @@ def _issue(site: SiteConfig, day: date, week: list[Article], urls: dict[str, str
         link = f"../{article.source.relative_to(site.content_dir).as_posix()}"
         authors = ", ".join(a.name for a in article.authors)
         lines += [
-            f"### [{_escape(article.title)}]({link})",
+            f"### [{markdown_text(article.title)}]({link})",
             "",
-            f"{_escape(authors)} · {article.published:%d/%m/%Y} · {article.read_time} min read",
+            f"{markdown_text(authors)} · {article.published:%d/%m/%Y} · {article.read_time} min read",
             "",
             absolute_html(article.excerpt_html, article, site, urls),
             "",
@@ -92,7 +92,7 @@ def _issue(site: SiteConfig, day: date, week: list[Article], urls: dict[str, str
     return format_front_matter(meta, "\n".join(lines) + "\n")
 
 
-def _escape(text: str) -> str:
+def markdown_text(text: str) -> str:
     # Titles are text, not Markdown: entities for HTML, backslashes for Markdown syntax.
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for char in "\\`*_[]#|":

@@ -32,6 +32,7 @@ from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
 from generator.site.seo import page_meta
 from generator.site.staging import normalized_post
+from generator.site.tags import TAGS_INDEX, tag_pages
 from generator.tokens import Signer
 
 PREVIEW_HTML = "newsletter/preview/index.html"
@@ -101,6 +102,7 @@ class PressPlugin(BasePlugin):
             if id(article) in visible:
                 files.append(File.generated(config, file.src_uri, abs_src_path=self._stage(article)))
         self._add_newsletter_pages(files, config)
+        self._add_tag_pages(files, config)
         if self.build.email_preview:
             self._add_email_preview(files, config)
         return files
@@ -121,13 +123,14 @@ class PressPlugin(BasePlugin):
         description = article.description if article else page.meta.get("description", "")
         canonical = page.canonical_url or self.site.url
         context["article"] = article
+        context["tag_slug"] = slugify
         context["related"] = (
             related_articles(article, list(self.articles.values()), self.build.now)
             if article
             else []
         )
-        is_category = page.url.startswith("category/") and "/page/" not in page.url
-        context["category_feed"] = page.url + "feed.xml" if is_category else None
+        listing = page.url.startswith(("category/", "tag/")) and page.url != "tag/"
+        context["category_feed"] = page.url + "feed.xml" if listing and "/page/" not in page.url else None
         title = str(title or self.site.name)
         context["seo"] = page_meta(self.site, canonical, title, description, article)
         return context
@@ -151,11 +154,12 @@ class PressPlugin(BasePlugin):
     def _add_newsletter_pages(self, files: Files, config: MkDocsConfig) -> None:
         assert self.site is not None
         pages = newsletter_pages(self.site, list(self.articles.values()), self.build.now)
-        for src_uri, content in pages.items():
-            page = File.generated(config, src_uri, content=content)
-            if src_uri.endswith(".md") and src_uri != INDEX:
-                page.inclusion = InclusionLevel.NOT_IN_NAV  # the archive lists them
-            files.append(page)
+        _add_listed_pages(files, config, pages, INDEX)
+
+    def _add_tag_pages(self, files: Files, config: MkDocsConfig) -> None:
+        assert self.site is not None
+        pages = tag_pages(self.site, list(self.articles.values()), self.build.now)
+        _add_listed_pages(files, config, pages, TAGS_INDEX)
 
     def _add_email_preview(self, files: Files, config: MkDocsConfig) -> None:
         """The coming issue as static files, so the live preview serves and reloads them."""
@@ -184,6 +188,15 @@ class PressPlugin(BasePlugin):
         ]
         newest = [a.modified for a in self.visible[:1]]
         return max(dates or newest or [self.build.now])
+
+
+def _add_listed_pages(files: Files, config: MkDocsConfig, pages: dict[str, str], index: str) -> None:
+    """Generated pages: the index goes in the navigation, the pages it lists do not."""
+    for src_uri, content in pages.items():
+        page = File.generated(config, src_uri, content=content)
+        if src_uri.endswith(".md") and src_uri != index:
+            page.inclusion = InclusionLevel.NOT_IN_NAV
+        files.append(page)
 
 
 def _load(root: Path) -> tuple[SiteConfig, list[Article]]:
