@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,8 @@ class Article:
     links: tuple[tuple[str, str], ...] = ()  # (title or "", target): the post's related links
     body_html: str = ""  # rendered once, with mkdocs.yml's Markdown configuration
     excerpt_html: str = ""
+    # The body's headings as MkDocs' toc tokens: the page's table of contents and search.
+    toc: list[dict[str, Any]] = field(default_factory=list, compare=False, hash=False)
 
     @property
     def modified(self) -> datetime:
@@ -105,6 +107,11 @@ def _link_item(item: Any) -> tuple[str, str | None]:
 
 def article_path(slug: str) -> str:
     return f"posts/{slug}/"
+
+
+def article_body(text_after_front_matter: str) -> str:
+    """The Markdown that is rendered: what follows the front matter, blank lines trimmed."""
+    return text_after_front_matter.strip("\n")
 
 
 def published_only(articles: list[Article], now: datetime) -> list[Article]:
@@ -151,16 +158,17 @@ class _ArticleBuilder:
         categories = self._names("categories")
         self._allowed_categories(categories)
         excerpt_md, body_md = self._body()
+        rendered = self.config.renders.body(body_md) if body_md else None
         slug = self._slug(title)
-        description = self._description(excerpt_md)
+        description = self._description(rendered.excerpt if rendered else "")
         image, image_alt = self._image()
         draft = self._flag("draft")
         cta = self._cta()
         pinned, links, read_time = self._flag("pin"), self._links(), self._read_time()
         if self.problems and any(not p.warning for p in self.problems):
             return None
-        assert published is not None
-        html = self.config.markdown.convert(body_md.replace(MORE, ""))
+        assert published is not None and rendered is not None
+        html = rendered.html
         article = Article(
             source=self.path,
             slug=slug,
@@ -185,7 +193,8 @@ class _ArticleBuilder:
             pinned=pinned,
             links=links,
             body_html=html,
-            excerpt_html=self.config.markdown.convert(excerpt_md),
+            excerpt_html=rendered.excerpt,
+            toc=rendered.toc,
         )
         return article
 
@@ -255,7 +264,7 @@ class _ArticleBuilder:
                 self.fail("categories", f"categories: '{name}' is not an allowed category", hint)
 
     def _body(self) -> tuple[str, str]:
-        body = self.src.body.strip("\n")
+        body = article_body(self.src.body)
         if not body.strip():
             self.problems.append(
                 Problem(self.src.path, self.src.body_line, 1, "article has no body text")
@@ -283,10 +292,10 @@ class _ArticleBuilder:
             return slugify(title)
         return raw
 
-    def _description(self, excerpt_md: str) -> str:
+    def _description(self, excerpt_html: str) -> str:
         raw = self.value("description")
         if raw is None:
-            return shorten(plain_text(self.config.markdown.convert(excerpt_md)), DESCRIPTION_LIMIT)
+            return shorten(plain_text(excerpt_html), DESCRIPTION_LIMIT)
         if not isinstance(raw, str) or not raw.strip():
             self.fail("description", "description: must be text")
             return ""

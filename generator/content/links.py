@@ -52,8 +52,10 @@ class _LinkRewriter(HTMLParser):
             return original
         for name, value in attrs:
             if name in _LINK_ATTRIBUTES and value:
-                new = escape(self.resolve(value), quote=True)
-                original = _replace_attribute(original, name, value, new)
+                resolved = self.resolve(value)
+                if resolved != value:
+                    new = escape(resolved, quote=True)
+                    original = _replace_attribute(original, name, value, new)
         return original
 
     def handle_endtag(self, tag: str) -> None:

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator.content.articles import Article, read_article
+from generator.content.articles import Article, article_body, read_article
+from generator.content.front_matter import body_of, read_text
 from generator.content.problems import ContentError, Problem, display_path, errors_of
 from generator.content.site_config import SiteConfig, read_site
 
@@ -18,13 +19,19 @@ def article_files(config: SiteConfig) -> list[Path]:
     return sorted(config.posts_dir.rglob("*.md"))
 
 
-def read_content(root: Path) -> tuple[SiteConfig | None, list[Article], list[Problem]]:
-    """Everything `press check` reports, in one pass; never raises for bad content."""
+def read_content(
+    root: Path, jobs: int = 1
+) -> tuple[SiteConfig | None, list[Article], list[Problem]]:
+    """Everything `press check` reports, in one pass; never raises for bad content.
+
+    Bodies the render cache lacks are converted across `jobs` processes first."""
     config, problems = read_site(root)
     if config is None:
         return None, [], problems
+    files = article_files(config)
+    config.renders.prefetch(list(_bodies(files)), jobs)
     articles: list[Article] = []
-    for path in article_files(config):
+    for path in files:
         article, found = read_article(path, config)
         problems += found
         if article:
@@ -33,6 +40,14 @@ def read_content(root: Path) -> tuple[SiteConfig | None, list[Article], list[Pro
     problems += broken_links(articles, config)
     problems += near_duplicate_tags(articles, config)
     return config, articles, problems
+
+
+def _bodies(files: list[Path]) -> Iterator[str]:
+    for path in files:
+        text, _ = read_text(str(path), path.read_bytes())
+        body = body_of(text) if text is not None else None
+        if body is not None and body.strip():
+            yield article_body(body)
 
 
 def near_duplicate_tags(articles: list[Article], config: SiteConfig) -> list[Problem]:
@@ -52,8 +67,10 @@ def near_duplicate_tags(articles: list[Article], config: SiteConfig) -> list[Pro
     return problems
 
 
-def load_content(root: Path, strict: bool = False) -> tuple[SiteConfig, list[Article]]:
-    config, articles, problems = read_content(root)
+def load_content(
+    root: Path, strict: bool = False, jobs: int = 1
+) -> tuple[SiteConfig, list[Article]]:
+    config, articles, problems = read_content(root, jobs)
     if config is None or errors_of(problems, strict):
         raise ContentError(errors_of(problems, strict))
     return config, articles

@@ -8,11 +8,15 @@ more work than converting an article.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.metadata
+import json
 import math
 import os
 import re
 import threading
+from functools import cached_property
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,7 @@ class MarkdownConfigError(ValueError):
 class MarkdownRenderer:
     def __init__(self, extensions: list[str], configs: dict[str, dict[str, Any]]) -> None:
         self.extensions, self.configs = extensions, configs
+        self.conversions = 0  # how many texts this renderer converted: the render-once check
         self._local = threading.local()  # a Markdown instance is not safe to share by threads
 
     @classmethod
@@ -44,6 +49,16 @@ class MarkdownRenderer:
         return cls(extensions, configs)
 
     def convert(self, text: str) -> str:
+        return self.render(text)[0]
+
+    def render(self, text: str) -> tuple[str, list[dict[str, Any]]]:
+        """HTML and the table-of-contents tokens of its headings (what MkDocs' toc reads)."""
+        parser = self._parser()
+        self.conversions += 1
+        html = parser.reset().convert(text)
+        return html, getattr(parser, "toc_tokens", [])
+
+    def _parser(self) -> markdown.Markdown:
         parser = getattr(self._local, "parser", None)
         if parser is None:
             try:
@@ -53,7 +68,35 @@ class MarkdownRenderer:
             except (ImportError, TypeError, ValueError, KeyError) as exc:
                 raise MarkdownConfigError(f"markdown_extensions in mkdocs.yml: {exc}") from exc
             self._local.parser = parser
-        return parser.reset().convert(text)
+        return parser
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes when anything that shapes the HTML changes: the extensions, their options,
+        and the versions of the packages that provide them."""
+        modules = {"markdown", *(name.split(".")[0] for name in self.extensions)}
+        setup = {
+            "extensions": self.extensions,
+            "configs": self.configs,
+            "versions": sorted(_versions_of(modules)),
+        }
+        text = json.dumps(setup, sort_keys=True, default=_stable_name)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _versions_of(modules: set[str]) -> set[str]:
+    providers = importlib.metadata.packages_distributions()
+    found = set()
+    for module in modules:
+        for dist in providers.get(module, []):
+            found.add(f"{dist}=={importlib.metadata.version(dist)}")
+    return found
+
+
+def _stable_name(value: Any) -> str:
+    # Options may hold functions (custom fences): their import name, never their address.
+    name = getattr(value, "__qualname__", None) or type(value).__qualname__
+    return f"{getattr(value, '__module__', '')}.{name}"
 
 
 def markdown_settings(config: dict[str, Any]) -> tuple[list[str], dict[str, dict[str, Any]]]:

@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from generator.content.front_matter import Field, parse_fields
 from generator.content.problems import ContentError, Problem, display_path
+from generator.content.render_cache import RenderCache
 from generator.content.rendering import MarkdownConfigError, MarkdownRenderer
 
 ABSOLUTE_URL = re.compile(r"^https?://[^/\s?#]+[^\s]*$")
@@ -120,6 +121,11 @@ class SiteConfig:
     def markdown(self) -> MarkdownRenderer:
         """The one Markdown configuration: mkdocs.yml's, read once per site."""
         return MarkdownRenderer.from_mkdocs_config(self.root / "mkdocs.yml")
+
+    @cached_property
+    def renders(self) -> RenderCache:
+        """Article bodies converted once, kept across builds in `.cache/press/render/`."""
+        return RenderCache(self.markdown, self.root / ".cache" / "press" / "render")
 
     def absolute(self, path: str) -> str:
         """An absolute URL for a site-relative path such as `posts/x/`."""

@@ -18,15 +18,18 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+from material.plugins.blog.structure import Post
 
 from generator.clock import current_time
 from generator.content.articles import Article
 from generator.content.loader import load_content
-from generator.content.related import related_articles
+from generator.content.related import RelatedReading
 from generator.content.problems import ContentError, display_path
 from generator.content.site_config import SiteConfig
 from generator.content.slugs import slugify
 from generator.digest.preview import prepare_upcoming, sample_copy
+from generator.site.cached_pages import anchor_ids, cached_excerpt, page_html
 from generator.site.html_fixes import fix_page_html
 from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
@@ -55,6 +58,7 @@ class PressPlugin(BasePlugin):
         self.site: SiteConfig | None = None
         self.articles: dict[str, Article] = {}  # by src_uri relative to content/
         self.visible: list[Article] = []
+        self.related = RelatedReading([], current_time())
 
     @classmethod
     def hand_over(cls, options: BuildOptions | None) -> None:
@@ -81,6 +85,7 @@ class PressPlugin(BasePlugin):
         self.articles = {display_path(a.source, site.content_dir): a for a in articles}
         shown = [a for a in articles if a.is_published(options.now) or self._draft_shown(a)]
         self.visible = sorted(shown, key=lambda a: a.published, reverse=True)
+        self.related = RelatedReading(articles, options.now)
         if self.stage is None:  # a build without on_startup (an older MkDocs)
             self.stage = Path(tempfile.mkdtemp(prefix="press-posts-"))
         for old in self.stage.glob("*.md"):  # a rebuild: last round's copies go
@@ -107,12 +112,33 @@ class PressPlugin(BasePlugin):
             self._add_email_preview(files, config)
         return files
 
+    @event_priority(-100)  # after Material's blog plugin has read the posts and made views
+    def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
+        blog = config.plugins["material/blog"].blog
+        blog.posts = IndexedPosts(blog.posts)
+        return nav
+
+    @event_priority(-100)  # after Material's blog plugin made the post's excerpt
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         # lastmod in the sitemap (and the sitemap.xml.gz timestamp) come from article dates.
         assert self.site is not None
         modified = self._last_modified(page).astimezone(self.site.timezone)
         page.update_date = modified.date().isoformat()
-        return markdown
+        article = self.articles.get(page.file.src_uri)
+        if article is None or not isinstance(page, Post):
+            return markdown
+        page.excerpt = cached_excerpt(page, article, files, config.site_url or "")
+        return ""  # the page body comes from the render cache in on_page_content
+
+    @event_priority(100)  # first, so other plugins (search) see the article's body
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        article = self.articles.get(page.file.src_uri)
+        if article is None or not isinstance(page, Post):
+            return html
+        page.toc = get_toc(article.toc)
+        content = page_html(article, page, files)
+        page.present_anchor_ids = anchor_ids(content)
+        return content
 
     def on_page_context(
         self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any
@@ -124,11 +150,7 @@ class PressPlugin(BasePlugin):
         canonical = page.canonical_url or self.site.url
         context["article"] = article
         context["tag_slug"] = slugify
-        context["related"] = (
-            related_articles(article, list(self.articles.values()), self.build.now)
-            if article
-            else []
-        )
+        context["related"] = self.related.for_article(article) if article else []
         listing = page.url.startswith(("category/", "tag/")) and page.url != "tag/"
         context["category_feed"] = page.url + "feed.xml" if listing and "/page/" not in page.url else None
         title = str(title or self.site.name)
@@ -188,6 +210,21 @@ class PressPlugin(BasePlugin):
         ]
         newest = [a.modified for a in self.visible[:1]]
         return max(dates or newest or [self.build.now])
+
+
+class IndexedPosts(list):  # type: ignore[type-arg]
+    """Material's list of posts with a constant-time `in`: its page events ask whether each
+    page is a post, which costs posts × pages `Page.__eq__` calls on a plain list. Pages are
+    equal only when their files are, so looking up the file first gives the same answer."""
+
+    def __init__(self, posts: list[Post]) -> None:
+        super().__init__(posts)
+        self._by_uri = {post.file.src_uri: post for post in posts}
+
+    def __contains__(self, page: object) -> bool:
+        file = getattr(page, "file", None)
+        known = self._by_uri.get(getattr(file, "src_uri", None))  # type: ignore[arg-type]
+        return known is not None and (known is page or known == page)
 
 
 def _add_listed_pages(files: Files, config: MkDocsConfig, pages: dict[str, str], index: str) -> None:

@@ -1,4 +1,4 @@
-"""The copy of an article that MkDocs renders: front matter rewritten from the Article.
+"""The copy of an article that MkDocs reads: front matter rewritten from the Article.
 
 Material's blog plugin reads front matter itself and treats a naive date as UTC. Handing it a
 normalised copy (aware date in the site time zone, our slug and read time) makes the page,
@@ -36,4 +36,5 @@ def normalized_post(article: Article, show_draft: bool = False) -> str:
         meta["links"] = [
             {html.escape(title): target} if title else target for title, target in article.links
         ]
-    return format_front_matter(meta, f"{article.body_md}\n")
+    # No body: the page and its excerpts come from the render cache (cached_pages.py).
+    return format_front_matter(meta, "")

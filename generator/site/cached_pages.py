@@ -1,0 +1,116 @@
+"""Post pages and Material's excerpts from the render cache: MkDocs converts no article again.
+
+Material's blog plugin converts a post's whole Markdown once for every list page that shows
+its excerpt, and MkDocs converts it again for its page. Both get the article's one rendering
+instead; what those conversions added on top is redone here on the HTML:
+- links to documents and assets become URLs relative to the page showing them (MkDocs'
+  `_RelativePathTreeprocessor`, without its guesses: `press check` reports broken links);
+- an excerpt starts with the post's title as a level-2 heading linking to the post, and its
+  in-page anchors point into the post (Material's `ExcerptTreeprocessor`).
+The override is narrow: `CachedExcerpt` is a Material `Excerpt` whose `render` reads the
+cache; the plugin swaps it in through the documented page events.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from copy import copy
+from html import escape
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from markdown.extensions.toc import slugify as toc_slugify
+from material.plugins.blog.structure import Excerpt, Post
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_relative_url
+
+from generator.content.articles import Article
+from generator.content.links import rewrite_links
+
+_ID = re.compile(r"""\sid=["']([^"']+)["']""")
+
+
+def page_html(article: Article, page: Page, files: Files) -> str:
+    """The post page's body: the cached HTML with links made relative to the page."""
+    return relative_links(article.body_html, page.file.src_uri, page.url, files)
+
+
+def anchor_ids(html: str) -> set[str]:
+    """The ids a page offers to links (MkDocs checks `#anchor` links against these)."""
+    return set(_ID.findall(html))
+
+
+def relative_links(
+    html: str, src_uri: str, page_url: str, files: Files, anchor_base: str | None = None
+) -> str:
+    """Links written relative to the source file `src_uri`, resolved as MkDocs resolves
+    them, and made relative to `page_url`; `#anchor` links go to `anchor_base` when given."""
+    return rewrite_links(html, _resolver(src_uri, page_url, files, anchor_base))
+
+
+def _resolver(
+    src_uri: str, page_url: str, files: Files, anchor_base: str | None
+) -> Callable[[str], str]:
+    base = posixpath.dirname(src_uri)
+
+    def resolve(url: str) -> str:
+        scheme, netloc, path, query, anchor = urlsplit(url)
+        if scheme or netloc or url.startswith(("/", "\\")):
+            return url
+        if not path:
+            return anchor_base + url if anchor_base is not None and anchor else url
+        target_uri = posixpath.normpath(posixpath.join(base, unquote(path)).lstrip("/"))
+        target = files.get_file_from_path(target_uri)
+        if target is None:
+            return url
+        return urlunsplit(("", "", get_relative_url(target.url, page_url), query, anchor))
+
+    return resolve
+
+
+class CachedExcerpt(Excerpt):
+    """Material's excerpt of a post, cut from the article's cached HTML instead of converted
+    again for every list page. Only `__init__` and `render` differ from Material's."""
+
+    def __init__(self, post: Post, article: Article, files: Files, site_url: str) -> None:
+        # Material's __init__ builds a Markdown parser per post; this excerpt needs none.
+        self.file = copy(post.file)
+        self.post = post
+        self._set_canonical_url(site_url)
+        self.config = post.config
+        self.meta = post.meta
+        self.authors = []
+        self.categories = []
+        self.more = None
+        self.article, self.files = article, files
+        self.title_id = toc_slugify(article.title, "-")
+        self.toc = get_toc([])
+
+    def render(self, page: Page, separator: str) -> None:
+        post_link = get_relative_url(self.post.url, page.url)
+        heading = (
+            f'<h2 id="{escape(self.title_id)}"><a class="toclink" href="{escape(post_link)}">'
+            f"{escape(self.article.title)}</a></h2>"
+        )
+        body = relative_links(
+            self.article.excerpt_html, self.file.src_uri, page.url, self.files, post_link
+        )
+        self.content = f"{heading}\n{body}"
+        # Templates only ask whether there is more to read than the excerpt.
+        self.more = "more" if self.article.excerpt_html != self.article.body_html else None
+        token: dict[str, Any] = {"level": 2, "id": self.title_id, "children": []}
+        self.toc = get_toc([{**token, "name": escape(self.article.title)}])
+
+
+def cached_excerpt(page: Post, article: Article, files: Files, site_url: str) -> CachedExcerpt:
+    """Replaces the excerpt Material made for `page`, keeping the authors and categories it
+    chose for list pages (`post_excerpt_max_authors` and `_max_categories`)."""
+    made = getattr(page, "excerpt", None)
+    excerpt = CachedExcerpt(page, article, files, site_url)
+    if made is not None:
+        excerpt.authors, excerpt.categories = made.authors, made.categories
+    return excerpt
