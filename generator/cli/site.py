@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -12,11 +13,23 @@ from generator.clock import current_time
 from generator.content.problems import report_lines
 
 
+def available_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path), help="Output directory (default: site/).")
 @click.option("--strict", is_flag=True, help="Fail on warnings too (broken links, unknown keys).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=available_cpus,
+    show_default="the CPUs available",
+    help="Processes that convert articles the render cache lacks.",
+)
+@click.option("--force", is_flag=True, help="Build even when nothing changed since the last build.")
 @reports_problems
-def build(out: Path | None, strict: bool) -> None:
+def build(out: Path | None, strict: bool, jobs: int, force: bool) -> None:
     """Check content, then build the blog and feeds into site/ (replaced only on success)."""
     from generator.site.build import UnsafeOutput, build_all
     from generator.site.mkdocs_adapter import RenderError
@@ -24,7 +37,8 @@ def build(out: Path | None, strict: bool) -> None:
     from generator.site.outputs import OutputCollision
 
     try:
-        report = build_all(project_root(), BuildOptions(now=current_time()), out, strict)
+        options = BuildOptions(now=current_time())
+        report = build_all(project_root(), options, out, strict, jobs=jobs, force=force)
     except (RenderError, OutputCollision) as exc:
         raise click.ClickException(f"build failed, previous site kept: {exc}") from exc
     except UnsafeOutput as exc:
@@ -36,7 +50,11 @@ def build(out: Path | None, strict: bool) -> None:
         ) from exc
     for line in report_lines(report.warnings, strict=False):
         click.echo(line, err=True)
-    click.echo(f"built {report.site_dir}: {report.published} article(s), {report.pages} page(s)")
+    counts = f"{report.published} article(s), {report.pages} page(s)"
+    if report.reused:
+        click.echo(f"{report.site_dir} is up to date, unchanged since the last build: {counts}")
+    else:
+        click.echo(f"built {report.site_dir}: {counts}")
 
 
 @click.command()

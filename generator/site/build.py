@@ -13,6 +13,7 @@ from generator.site.link_check import broken_internal_links
 from generator.site.mkdocs_adapter import render_site
 from generator.site.options import BuildOptions
 from generator.site.outputs import write_outputs
+from generator.site.up_to_date import BuildRecord, input_fingerprint, valid_until
 
 
 @dataclass(frozen=True)
@@ -21,16 +22,30 @@ class BuildReport:
     published: int
     pages: int
     warnings: tuple[Problem, ...] = ()
+    reused: bool = False  # nothing changed since the last build: the site was left as it was
 
 
 def build_all(
-    root: Path, options: BuildOptions, out_dir: Path | None = None, strict: bool = False
+    root: Path,
+    options: BuildOptions,
+    out_dir: Path | None = None,
+    strict: bool = False,
+    jobs: int = 1,
+    force: bool = False,
 ) -> BuildReport:
     """Under `strict`, warnings (broken internal links) fail the build like errors; either way
-    a failed build leaves the previous site exactly as it was."""
-    site, articles = load_content(root, strict)  # raises ContentError before anything is written
+    a failed build leaves the previous site exactly as it was. `jobs` processes convert the
+    articles the render cache lacks; the output does not depend on it. Unless `force`, a
+    build with nothing to change (up_to_date.py) leaves the site as it is."""
     target = out_dir or root / "site"
     check_output_dir(target, root)
+    record, inputs = BuildRecord(root, target), input_fingerprint(root, options, strict)
+    earlier = None if force else record.reusable(inputs, options.now)
+    if earlier is not None:
+        warnings = tuple(earlier["warnings"])
+        return BuildReport(target, earlier["published"], earlier["pages"], warnings, True)
+    # Raises ContentError before anything is written.
+    site, articles = load_content(root, strict, jobs)
     with staged_directory(target) as staging:
         render_site(root, staging, replace(options, content=(site, articles)))
         write_outputs(staging, build_feeds(site, articles, options.now))
@@ -39,7 +54,9 @@ def build_all(
             raise ContentError(links)
     published = sum(a.is_published(options.now) for a in articles)
     pages = sum(1 for _ in target.rglob("index.html"))
-    return BuildReport(target, published, pages, tuple(links))
+    report = BuildReport(target, published, pages, tuple(links))
+    record.save(inputs, options.now, valid_until(site, articles, options.now), report)
+    return report
 
 
 class UnsafeOutput(ValueError):

@@ -7,8 +7,9 @@ instead; what those conversions added on top is redone here on the HTML:
   `_RelativePathTreeprocessor`, without its guesses: `press check` reports broken links);
 - an excerpt starts with the post's title as a level-2 heading linking to the post, and its
   in-page anchors point into the post (Material's `ExcerptTreeprocessor`).
-The override is narrow: `CachedExcerpt` is a Material `Excerpt` whose `render` reads the
-cache; the plugin swaps it in through the documented page events.
+The overrides are narrow, both made in the documented `on_page_markdown` event: a post's
+`render` reads the cache, and its excerpt is a `CachedExcerpt`, a Material `Excerpt` whose
+`render` reads the cache.
 """
 
 from __future__ import annotations
@@ -34,9 +35,17 @@ from generator.content.links import rewrite_links
 _ID = re.compile(r"""\sid=["']([^"']+)["']""")
 
 
-def page_html(article: Article, page: Page, files: Files) -> str:
-    """The post page's body: the cached HTML with links made relative to the page."""
-    return relative_links(article.body_html, page.file.src_uri, page.url, files)
+def render_from_cache(page: Page, article: Article) -> None:
+    """Makes MkDocs' `page.render` fill the page from the article's cached HTML: what a
+    conversion would set (content, toc, anchors), with links made relative to the page."""
+
+    def render(config: Any, files: Files) -> None:
+        page.content = relative_links(article.body_html, page.file.src_uri, page.url, files)
+        page.toc = get_toc(article.toc)
+        page.present_anchor_ids = anchor_ids(page.content)
+        page._title_from_render = None  # the title comes from the front matter
+
+    page.render = render  # type: ignore[method-assign]
 
 
 def anchor_ids(html: str) -> set[str]:

@@ -18,7 +18,6 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
-from mkdocs.structure.toc import get_toc
 from material.plugins.blog.structure import Post
 
 from generator.clock import current_time
@@ -29,7 +28,7 @@ from generator.content.problems import ContentError, display_path
 from generator.content.site_config import SiteConfig
 from generator.content.slugs import slugify
 from generator.digest.preview import prepare_upcoming, sample_copy
-from generator.site.cached_pages import anchor_ids, cached_excerpt, page_html
+from generator.site.cached_pages import cached_excerpt, render_from_cache
 from generator.site.html_fixes import fix_page_html
 from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
@@ -115,7 +114,11 @@ class PressPlugin(BasePlugin):
     @event_priority(-100)  # after Material's blog plugin has read the posts and made views
     def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
         blog = config.plugins["material/blog"].blog
-        blog.posts = IndexedPosts(blog.posts)
+        blog.posts = IndexedPages(blog.posts)
+        for view in _views(blog):
+            pages = IndexedPages(view.pages)
+            for page in pages:  # a view's pagination pages share its list
+                page.pages = pages
         return nav
 
     @event_priority(-100)  # after Material's blog plugin made the post's excerpt
@@ -128,17 +131,8 @@ class PressPlugin(BasePlugin):
         if article is None or not isinstance(page, Post):
             return markdown
         page.excerpt = cached_excerpt(page, article, files, config.site_url or "")
-        return ""  # the page body comes from the render cache in on_page_content
-
-    @event_priority(100)  # first, so other plugins (search) see the article's body
-    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-        article = self.articles.get(page.file.src_uri)
-        if article is None or not isinstance(page, Post):
-            return html
-        page.toc = get_toc(article.toc)
-        content = page_html(article, page, files)
-        page.present_anchor_ids = anchor_ids(content)
-        return content
+        render_from_cache(page, article)
+        return markdown
 
     def on_page_context(
         self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any
@@ -212,19 +206,38 @@ class PressPlugin(BasePlugin):
         return max(dates or newest or [self.build.now])
 
 
-class IndexedPosts(list):  # type: ignore[type-arg]
-    """Material's list of posts with a constant-time `in`: its page events ask whether each
-    page is a post, which costs posts × pages `Page.__eq__` calls on a plain list. Pages are
-    equal only when their files are, so looking up the file first gives the same answer."""
+class IndexedPages(list):  # type: ignore[type-arg]
+    """Material's lists of posts and of a view's pages, with constant-time `in` and `index`.
+    Material's page events and its nav template ask whether each page is in these lists,
+    which costs pages × list length `Page.__eq__` calls on a plain list. Pages are equal
+    only when their files are, so finding the file first gives the same answers."""
 
-    def __init__(self, posts: list[Post]) -> None:
-        super().__init__(posts)
-        self._by_uri = {post.file.src_uri: post for post in posts}
+    def __init__(self, pages: list[Page]) -> None:
+        super().__init__(pages)
+        self._at: dict[str, int] = {}
+        for at, page in enumerate(pages):
+            self._at.setdefault(page.file.src_uri, at)
 
     def __contains__(self, page: object) -> bool:
+        return self._find(page) is not None
+
+    def index(self, page: Any, *args: Any) -> int:
+        at = self._find(page)
+        return super().index(page, *args) if at is None or args else at
+
+    def _find(self, page: object) -> int | None:
         file = getattr(page, "file", None)
-        known = self._by_uri.get(getattr(file, "src_uri", None))  # type: ignore[arg-type]
-        return known is not None and (known is page or known == page)
+        at = self._at.get(getattr(file, "src_uri", None))  # type: ignore[arg-type]
+        if at is None:
+            return None
+        known = self[at]
+        return at if known is page or known == page else None
+
+
+def _views(view: Any) -> Any:
+    yield view
+    for child in view.views:
+        yield from _views(child)
 
 
 def _add_listed_pages(files: Files, config: MkDocsConfig, pages: dict[str, str], index: str) -> None:
