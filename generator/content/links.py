@@ -110,4 +110,15 @@ def _resolver(
 
 
 def source_urls(articles: list[Article], site: SiteConfig) -> dict[str, str]:
-    return {a.source.relative_to(site.content_dir).as_posix(): a.url for a in articles}
+    # Called once per feed and per digest over every article: string slicing, not pathlib.
+    prefix = site.content_dir.as_posix().rstrip("/") + "/"
+    urls = {}
+    for article in articles:
+        path = article.source.as_posix()
+        key = path[len(prefix) :] if path.startswith(prefix) else _relative(article, site)
+        urls[key] = article.url
+    return urls
+
+
+def _relative(article: Article, site: SiteConfig) -> str:
+    return article.source.relative_to(site.content_dir).as_posix()

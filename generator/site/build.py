@@ -47,7 +47,7 @@ def build_all(
     # Raises ContentError before anything is written.
     site, articles = load_content(root, strict, jobs)
     with staged_directory(target) as staging:
-        render_site(root, staging, replace(options, content=(site, articles)))
+        render_site(root, staging, replace(options, content=(site, articles), jobs=jobs))
         write_outputs(staging, build_feeds(site, articles, options.now))
         links = broken_internal_links(staging, site, articles, strict)
         if strict and links:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from copy import copy
+from copy import copy, deepcopy
 from html import escape
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -33,19 +33,25 @@ from generator.content.articles import Article
 from generator.content.links import rewrite_links
 
 _ID = re.compile(r"""\sid=["']([^"']+)["']""")
+_LINK_ATTRIBUTE = re.compile(r"\s(?:href|src)\s*=", re.I)
 
 
 def render_from_cache(page: Page, article: Article) -> None:
     """Makes MkDocs' `page.render` fill the page from the article's cached HTML: what a
-    conversion would set (content, toc, anchors), with links made relative to the page."""
+    conversion would set (content, toc, anchors). The links are made relative to the page
+    by `finish_content`, when the page is written (in parallel under --jobs)."""
 
     def render(config: Any, files: Files) -> None:
-        page.content = relative_links(article.body_html, page.file.src_uri, page.url, files)
+        page.content = article.body_html
         page.toc = get_toc(article.toc)
-        page.present_anchor_ids = anchor_ids(page.content)
+        page.present_anchor_ids = anchor_ids(article.body_html)
         page._title_from_render = None  # the title comes from the front matter
 
     page.render = render  # type: ignore[method-assign]
+
+
+def finish_content(page: Page, article: Article, files: Files) -> None:
+    page.content = relative_links(article.body_html, page.file.src_uri, page.url, files)
 
 
 def anchor_ids(html: str) -> set[str]:
@@ -58,6 +64,8 @@ def relative_links(
 ) -> str:
     """Links written relative to the source file `src_uri`, resolved as MkDocs resolves
     them, and made relative to `page_url`; `#anchor` links go to `anchor_base` when given."""
+    if not _LINK_ATTRIBUTE.search(html):
+        return html  # most excerpts: nothing to resolve, no need to parse
     return rewrite_links(html, _resolver(src_uri, page_url, files, anchor_base))
 
 
@@ -123,3 +131,51 @@ def cached_excerpt(page: Post, article: Article, files: Files, site_url: str) ->
     if made is not None:
         excerpt.authors, excerpt.categories = made.authors, made.categories
     return excerpt
+
+
+_LINKISH = re.compile(r"[\[<!]")  # links, images, references or HTML: output depends on the page
+
+
+def render_memoised(page: Page, memo: dict[str, Any]) -> None:
+    """Makes `page.render` reuse an earlier page's conversion of the same Markdown. Material's
+    list pages (every page of the index, archive, categories and authors) hold only their
+    title as Markdown, so a build otherwise makes a Markdown parser for each of them; text
+    with any link, image or HTML is converted as usual, its output depends on the page."""
+    original = page.render
+
+    def render(config: Any, files: Files) -> None:
+        text = page.markdown or ""
+        if _LINKISH.search(text):
+            return original(config, files)
+        if text not in memo:
+            original(config, files)
+            memo[text] = (page.content, page.toc, page._title_from_render, page.present_anchor_ids)
+        content, toc, title, anchors = memo[text]
+        page.content, page.toc = content, deepcopy(toc)
+        page._title_from_render, page.present_anchor_ids = title, set(anchors or ())
+
+    page.render = render  # type: ignore[method-assign]
+
+
+class DeferredExcerpt(Excerpt):
+    """What Material's blog plugin makes for each post while press builds: Material's excerpt
+    without its Markdown parser, which Material builds for every post up front. The press
+    plugin replaces each with a CachedExcerpt; should Material ever render one itself, the
+    parser is built then and the excerpt renders exactly as Material's own."""
+
+    def __init__(self, post: Post, config: Any, files: Files) -> None:
+        self._material_args = (post, config, files)
+        self.file = copy(post.file)
+        self.post = post
+        self._set_canonical_url(config.site_url)
+        self.config = post.config
+        self.meta = post.meta
+        self.authors = []
+        self.categories = []
+        self.more = None
+
+    def render(self, page: Page, separator: str) -> None:
+        authors, categories = self.authors, self.categories
+        Excerpt.__init__(self, *self._material_args)
+        self.authors, self.categories = authors, categories
+        Excerpt.render(self, page, separator)

@@ -15,3 +15,4 @@ class BuildOptions:
     # (SiteConfig, [Article]) already loaded and checked by `press build`, so the plugin need not
     # read every article a second time; None under plain `mkdocs` commands and `press serve`.
     content: Any = None
+    jobs: int = 1  # processes that write pages (`press build --jobs`); 1 under `press serve`

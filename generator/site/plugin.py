@@ -18,7 +18,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
-from material.plugins.blog.structure import Post
+from material.plugins.blog.structure import Post, View
 
 from generator.clock import current_time
 from generator.content.articles import Article
@@ -28,10 +28,16 @@ from generator.content.problems import ContentError, display_path
 from generator.content.site_config import SiteConfig
 from generator.content.slugs import slugify
 from generator.digest.preview import prepare_upcoming, sample_copy
-from generator.site.cached_pages import cached_excerpt, render_from_cache
+from generator.site.cached_pages import (
+    cached_excerpt,
+    finish_content,
+    render_from_cache,
+    render_memoised,
+)
 from generator.site.html_fixes import fix_page_html
 from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
+from generator.site.parallel_pages import PageWriter
 from generator.site.seo import page_meta
 from generator.site.staging import normalized_post
 from generator.site.tags import TAGS_INDEX, tag_pages
@@ -58,6 +64,9 @@ class PressPlugin(BasePlugin):
         self.articles: dict[str, Article] = {}  # by src_uri relative to content/
         self.visible: list[Article] = []
         self.related = RelatedReading([], current_time())
+        self.rendered_views: dict[str, Any] = {}  # list pages' conversions, by their Markdown
+        self.page_writer: PageWriter | None = None  # set by `press build --jobs N`
+        self.files = Files([])
 
     @classmethod
     def hand_over(cls, options: BuildOptions | None) -> None:
@@ -85,6 +94,7 @@ class PressPlugin(BasePlugin):
         shown = [a for a in articles if a.is_published(options.now) or self._draft_shown(a)]
         self.visible = sorted(shown, key=lambda a: a.published, reverse=True)
         self.related = RelatedReading(articles, options.now)
+        self.rendered_views = {}
         if self.stage is None:  # a build without on_startup (an older MkDocs)
             self.stage = Path(tempfile.mkdtemp(prefix="press-posts-"))
         for old in self.stage.glob("*.md"):  # a rebuild: last round's copies go
@@ -113,6 +123,7 @@ class PressPlugin(BasePlugin):
 
     @event_priority(-100)  # after Material's blog plugin has read the posts and made views
     def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
+        self.files = files
         blog = config.plugins["material/blog"].blog
         blog.posts = IndexedPages(blog.posts)
         for view in _views(blog):
@@ -128,17 +139,27 @@ class PressPlugin(BasePlugin):
         modified = self._last_modified(page).astimezone(self.site.timezone)
         page.update_date = modified.date().isoformat()
         article = self.articles.get(page.file.src_uri)
+        if isinstance(page, View):
+            render_memoised(page, self.rendered_views)
         if article is None or not isinstance(page, Post):
             return markdown
         page.excerpt = cached_excerpt(page, article, files, config.site_url or "")
         render_from_cache(page, article)
         return markdown
 
+    @event_priority(100)  # before the search plugin writes its index
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.page_writer is not None:
+            self.page_writer.flush(config)
+
+    @event_priority(100)  # first: the search plugin indexes the finished content
     def on_page_context(
         self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any
     ) -> dict[str, Any]:
         assert self.site is not None
         article = self.articles.get(page.file.src_uri)
+        if article is not None and isinstance(page, Post):
+            finish_content(page, article, self.files)
         title = article.title if article else (page.meta.get("title") or page.title or "")
         description = article.description if article else page.meta.get("description", "")
         canonical = page.canonical_url or self.site.url

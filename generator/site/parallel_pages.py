@@ -1,0 +1,150 @@
+"""Write MkDocs' pages from several processes: the template rendering of a build, split.
+
+MkDocs reads every page first and then renders each through its template, one after the
+other; that second loop is most of a build. Under `press build --jobs N` the loop only
+records the pages (`defer`), and the press plugin's `on_post_build`, which runs before the
+search plugin writes its index, renders them from N forked processes (`flush`). Each process
+renders every N-th page and sends back, per page, what must outlive it: the search entries
+the page added and the log records it raised, which are replayed in page order so the
+search index and the strict-mode warning count are the same as a serial build's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import Any
+
+import mkdocs.commands.build as mkdocs_build
+
+Call = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+class PageWriter:
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.calls: list[Call] = []
+        self.render_page: Callable[..., None] = mkdocs_build._build_page  # MkDocs' own
+
+    def defer(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((args, kwargs))
+
+    def flush(self, config: Any) -> None:
+        """Render the deferred pages across the processes, then keep their side effects."""
+        calls, self.calls = self.calls, []
+        if not calls:
+            return
+        entries = _search_entries(config)
+        jobs = self.jobs if entries is not None else 1
+        entries = entries if entries is not None else []
+        start = len(entries)
+        share = partial(_render_share, self.render_page, jobs=jobs, calls=calls, entries=entries)
+        children = [_fork(share, k) for k in range(1, jobs)]
+        results: dict[int, Any] = {}
+        try:
+            results.update(share(0))
+        finally:  # every child is waited for, even when this process's share failed
+            for pid, reader in children:
+                results.update(_receive(pid, reader))
+        del entries[start:]
+        for index in range(len(calls)):
+            added, records = results[index]
+            entries.extend(added)
+            for record in records:
+                logging.getLogger(record.name).handle(record)
+
+
+@contextmanager
+def pages_deferred(writer: PageWriter) -> Iterator[None]:
+    """MkDocs' page loop hands its pages to `writer` instead of rendering them."""
+    original: Callable[..., None] = mkdocs_build._build_page
+    mkdocs_build._build_page = writer.defer  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        mkdocs_build._build_page = original  # type: ignore[assignment]
+        writer.calls = []
+
+
+def _search_entries(config: Any) -> list[dict[str, Any]] | None:
+    """The list the search plugin (MkDocs' or Material's) adds each page's entries to; None
+    when a plugin keeps an index this module does not know, so pages stay in one process."""
+    lists = []
+    for plugin in config.plugins.values():
+        index = getattr(plugin, "search_index", None)
+        if index is None:
+            continue
+        found = getattr(index, "entries", getattr(index, "_entries", None))
+        if not isinstance(found, list):
+            return None
+        lists.append(found)
+    if len(lists) > 1:
+        return None
+    return lists[0] if lists else []
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None  # picklable, formatted once
+        self.records.append(record)
+
+
+def _render_share(
+    render_page: Callable[..., None],
+    k: int,
+    *,
+    jobs: int,
+    calls: list[Call],
+    entries: list[dict[str, Any]],
+) -> Iterator[tuple[int, tuple[list[dict[str, Any]], list[logging.LogRecord]]]]:
+    """Renders pages k, k + jobs, …; yields each page's search entries and log records."""
+    logger = logging.getLogger("mkdocs")
+    for index in range(k, len(calls), jobs):
+        args, kwargs = calls[index]
+        before, handler = len(entries), _Records()
+        saved = logger.handlers, logger.propagate
+        logger.handlers, logger.propagate = [handler], False  # replayed in page order later
+        try:
+            render_page(*args, **kwargs)
+        finally:
+            logger.handlers, logger.propagate = saved
+        yield index, (entries[before:], handler.records)
+
+
+def _fork(share: Callable[[int], Iterator[Any]], k: int) -> tuple[int, int]:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(writer)
+        return pid, reader
+    os.close(reader)
+    code = 0
+    try:
+        payload: Any = ("ok", dict(share(k)))
+    except BaseException as exc:
+        payload, code = ("error", f"{exc}\n{traceback.format_exc()}"), 1
+    with os.fdopen(writer, "wb") as out:
+        pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
+    os._exit(code)
+
+
+def _receive(pid: int, reader: int) -> dict[int, Any]:
+    with os.fdopen(reader, "rb") as source:
+        data = source.read()
+    _, status = os.waitpid(pid, 0)
+    try:
+        kind, payload = pickle.loads(data)
+    except Exception as exc:
+        raise RuntimeError(f"a page-writing process ended without a result ({status})") from exc
+    if kind != "ok":
+        raise RuntimeError(f"a page-writing process failed: {payload}")
+    return payload
