@@ -62,6 +62,17 @@ print(json.dumps({"seconds": time.perf_counter() - start,
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
+CARDS = """
+import json, os, sys, time
+from pathlib import Path
+from generator.content.loader import load_content
+from generator.site.cards import build_cards
+site, articles = load_content(Path(sys.argv[1]))
+start = time.perf_counter()
+build_cards(site, articles, None, jobs=len(os.sched_getaffinity(0)))
+print(json.dumps({"seconds": time.perf_counter() - start, "peak_mib": 0}))
+"""
+
 PELICAN_BUILD = """
 import json, logging, resource, sys, time
 logging.disable(logging.WARNING)
@@ -160,6 +171,9 @@ def measure(count: int, rounds: int) -> dict[str, list[dict[str, float]]]:
     }
     with tempfile.TemporaryDirectory() as tmp:
         project = make_corpus(Path(tmp) / "press", count)
+        # Like for like: neither Pelican nor the stock blog draws share cards (timed apart).
+        with (project / "site_config/site.yml").open("a") as site_yml:
+            site_yml.write("\nshare_cards: false\n")
         material = material_blog(project, Path(tmp) / "material")
         pelican = pelican_site(project, Path(tmp) / "pelican")
         for _ in range(rounds):
@@ -274,6 +288,10 @@ def main() -> None:
         cold[count] = report(count, results)
         if count == max(args.articles):
             print(f"press peak RSS at {count}: {median(results['press cold'], 'peak_mib'):.0f} MiB")
+    with tempfile.TemporaryDirectory() as tmp:
+        count = min(args.articles)
+        cards = run(sys.executable, CARDS, str(make_corpus(Path(tmp) / "press", count)))
+        print(f"\nshare cards, drawn for {count} articles with no cache: {cards['seconds']:.2f} s")
     if len(cold) > 1:
         small, large = min(cold), max(cold)
         print(f"\nscaling: t({large})/t({small}) = {cold[large] / cold[small]:.2f}")

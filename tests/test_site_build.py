@@ -105,7 +105,10 @@ def test_every_page_has_seo_metadata_and_feed_links(built_example: Path) -> None
     assert "feed.xml" in [ln.attributes["href"] for ln in teams]  # the category's own feed
     assert (built_example / "category/teams/feed.xml").is_file()
     head = page(built_example, POST).css_first("head")
-    assert head.css_first("meta[property='og:image']").attributes["content"].endswith(".svg")
+    # The share card, not the article's SVG (link previews do not show SVG).
+    image = head.css_first("meta[property='og:image']").attributes["content"]
+    assert image.endswith("/assets/cards/one-to-ones-that-matter.png")
+    assert head.css_first("meta[property='og:image:width']").attributes["content"] == "1200"
     ld = json.loads(head.css_first("script[type='application/ld+json']").text())
     assert ld["@type"] == "BlogPosting" and ld["datePublished"] == "2026-11-02T09:00:00+00:00"
     assert [a["name"] for a in ld["author"]] == ["Amara Okafor", "Daniel Reyes"]

@@ -22,38 +22,41 @@ def related_articles(article: Article, articles: list[Article], now: datetime) -
 
 
 class RelatedReading:
-    """Indexed once per build: only articles sharing a tag or category are scored, so a site
-    of n articles costs about n times its tag sizes, not n squared."""
+    """Indexed once per build. Articles sharing a tag are scored one by one (a tag is
+    specific, so few share it). The rest score only by shared categories, which is the same
+    for every article with the same set of categories: within such a group, in recency
+    order, only the first few can ever rank, so a site of n articles costs n times the
+    number of groups, not n squared."""
 
     def __init__(self, articles: list[Article], now: datetime) -> None:
-        published = [a for a in articles if a.is_published(now)]
-        self.by_recency = sorted(published, key=_order)
+        published = sorted((a for a in articles if a.is_published(now)), key=_order)
         self.by_tag: dict[str, list[Article]] = defaultdict(list)
-        self.by_category: dict[str, list[Article]] = defaultdict(list)
-        for other in published:
+        self.groups: dict[frozenset[str], list[Article]] = defaultdict(list)
+        for other in published:  # in ranking order, so each group is too
             for tag in set(other.tags):
                 self.by_tag[tag].append(other)
-            for category in set(other.categories):
-                self.by_category[category].append(other)
+            self.groups[frozenset(other.categories)].append(other)
 
     def for_article(self, article: Article) -> list[Article]:
+        categories = set(article.categories)
         scores: dict[Path, int] = defaultdict(int)
-        sharing: dict[Path, Article] = {}
-        for weight, postings, names in (
-            (2, self.by_tag, set(article.tags)),
-            (1, self.by_category, set(article.categories)),
-        ):
-            for name in names:
-                for other in postings.get(name, ()):
-                    scores[other.source] += weight
-                    sharing[other.source] = other
+        found: dict[Path, Article] = {}
+        for tag in set(article.tags):
+            for other in self.by_tag.get(tag, ()):
+                scores[other.source] += 2
+                found[other.source] = other
+        for source, other in found.items():
+            scores[source] += len(categories & set(other.categories))
+        tagged = set(found)
+        for group, members in self.groups.items():
+            overlap = len(categories & group)
+            eligible = (m for m in members if m.source not in tagged)
+            for other in islice((m for m in eligible if m.source != article.source), COUNT):
+                scores[other.source] = overlap
+                found[other.source] = other
         scores.pop(article.source, None)
-        ranked = sorted(scores, key=lambda s: (-scores[s], *_order(sharing[s])))
-        chosen = [sharing[s] for s in ranked[:COUNT]]
-        unrelated = (
-            a for a in self.by_recency if a.source not in scores and a.source != article.source
-        )
-        return chosen + list(islice(unrelated, COUNT - len(chosen)))
+        ranked = sorted(scores, key=lambda s: (-scores[s], *_order(found[s])))
+        return [found[s] for s in ranked[:COUNT]]
 
 
 def _order(article: Article) -> tuple[float, str]:

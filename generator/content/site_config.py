@@ -104,6 +104,7 @@ class SiteConfig:
     delivery: DeliverySettings
     authors: dict[str, Author]
     organisation_authors: tuple[str, ...] = ()
+    share_cards: bool = True  # a 1200×630 picture per post for link previews
 
     @property
     def content_dir(self) -> Path:
@@ -172,13 +173,13 @@ class _Reader:
                 self.fail(key, f"{key}: '{value}' is not an email address ({exc})")
         return value
 
-    def flag(self, key: str) -> bool:
+    def flag(self, key: str, default: bool = False) -> bool:
         f = self.fields.get(key)
         if f is None:
-            return False
+            return default
         if not isinstance(f.value, bool):
             self.fail(key, f"'{key}' must be true or false")
-            return False
+            return default
         return f.value
 
     def integer(self, key: str, default: int, minimum: int = 1) -> int:
@@ -258,6 +259,7 @@ def read_site(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
         delivery=_delivery(r.section("delivery")),
         authors=authors,
         organisation_authors=r.strings("organisation_authors"),
+        share_cards=r.flag("share_cards", default=True),
     )
     try:
         config.markdown.convert("")  # mkdocs.yml's Markdown setup works, or says why here

@@ -34,6 +34,7 @@ from generator.site.cached_pages import (
     render_from_cache,
     render_memoised,
 )
+from generator.site.cards import build_cards, write_cards
 from generator.site.html_fixes import fix_page_html
 from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
@@ -151,6 +152,11 @@ class PressPlugin(BasePlugin):
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self.page_writer is not None:
             self.page_writer.flush(config)
+        assert self.site is not None
+        if self.site.share_cards:
+            cache = self.site.root / ".cache" / "press" / "cards"
+            jobs = self.build.jobs
+            write_cards(build_cards(self.site, self.visible, cache, jobs), Path(config.site_dir))
 
     @event_priority(100)  # first: the search plugin indexes the finished content
     def on_page_context(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from generator.content.articles import Article
 from generator.content.site_config import SiteConfig
+from generator.site.cards import HEIGHT, WIDTH, card_alt, card_path
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ def page_meta(
     site: SiteConfig, canonical: str, title: str, description: str, article: Article | None
 ) -> PageMeta:
     description = description or site.description
-    image = site.absolute(article.image) if article and article.image else None
+    image, alt, size = _picture(site, article)
     props = [
         ("og:site_name", site.name),
         ("og:type", "article" if article else "website"),
@@ -34,9 +35,13 @@ def page_meta(
     ]
     names = [("twitter:card", "summary_large_image" if image else "summary")]
     names += [("twitter:title", title), ("twitter:description", description)]
-    if image and article:
-        props += [("og:image", image), ("og:image:alt", article.image_alt or "")]
-        names += [("twitter:image", image), ("twitter:image:alt", article.image_alt or "")]
+    if image:
+        props += [("og:image", image)]
+        if size:
+            props += [("og:image:type", "image/png")]
+            props += [("og:image:width", str(size[0])), ("og:image:height", str(size[1]))]
+        props += [("og:image:alt", alt)]
+        names += [("twitter:image", image), ("twitter:image:alt", alt)]
     if article:
         props += [("article:published_time", article.published.isoformat())]
         props += [("article:modified_time", article.modified.isoformat())]
@@ -44,6 +49,19 @@ def page_meta(
         props += [("article:tag", t) for t in article.tags]
     ld = blog_posting(site, article, canonical) if article else None
     return PageMeta(canonical, title, description, tuple(props), tuple(names), ld)
+
+
+def _picture(
+    site: SiteConfig, article: Article | None
+) -> tuple[str | None, str, tuple[int, int] | None]:
+    """The link preview: the post's share card, else the article's own picture, if any."""
+    if article is None:
+        return None, "", None
+    if site.share_cards:
+        return site.absolute(card_path(article)), card_alt(article, site), (WIDTH, HEIGHT)
+    if article.image:
+        return site.absolute(article.image), article.image_alt or "", None
+    return None, "", None
 
 
 def blog_posting(site: SiteConfig, article: Article, canonical: str) -> str:
