@@ -65,3 +65,51 @@ def test_search_finds_a_published_article(browser, site_url: str) -> None:
     result.wait_for(timeout=10_000)
     assert "reversible" in result.inner_text().lower()
     page.close()
+
+
+def _bundle_requested(page) -> bool:
+    names = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    return any("/assets/javascripts/bundle." in name for name in names)
+
+
+def test_material_script_waits_for_the_first_interaction(browser, site_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(site_url + "posts/one-to-ones-that-matter/")
+    page.wait_for_load_state("networkidle")
+    assert not _bundle_requested(page), "the first paint must not wait for Material's script"
+    page.mouse.move(200, 200)
+    # Material's script has run when it has turned the palette switch on.
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-md-component=palette] label')]"
+        ".some(label => !label.hidden)"
+    )
+    assert _bundle_requested(page)
+    page.close()
+
+
+def test_the_key_that_wakes_material_opens_search(browser, site_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(10_000)
+    page.goto(site_url)
+    page.wait_for_load_state("networkidle")
+    page.keyboard.press("/")  # Material's search shortcut, pressed before its script loaded
+    page.wait_for_function("document.activeElement.matches('input.md-search__input')")
+    page.keyboard.type("reversible")
+    assert "reversible" in page.locator(".md-search-result__item").first.inner_text().lower()
+    page.close()
+
+
+def test_the_palette_switch_appears_on_first_interaction_and_works(browser, site_url) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    page.set_default_timeout(10_000)
+    page.goto(site_url)
+    page.wait_for_load_state("networkidle")
+    assert page.get_attribute("body", "data-md-color-scheme") == "default"
+    switch = page.locator("label[title='Switch to dark mode']")
+    page.mouse.move(640, 30)  # the pointer reaching the header wakes Material
+    switch.click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.get_attribute("body", "data-md-color-scheme") == "slate"
+    page.close()

@@ -35,6 +35,7 @@ from generator.site.cached_pages import (
     render_memoised,
 )
 from generator.site.cards import build_cards, write_cards
+from generator.site.first_paint import load_bundle_on_interaction
 from generator.site.html_fixes import fix_page_html
 from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
@@ -179,10 +180,12 @@ class PressPlugin(BasePlugin):
         return context
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        return fix_page_html(output)
+        return load_bundle_on_interaction(fix_page_html(output))
 
     def on_post_template(self, output_content: str, template_name: str, config: MkDocsConfig) -> str:
-        return fix_page_html(output_content) if template_name.endswith(".html") else output_content
+        if not template_name.endswith(".html"):
+            return output_content
+        return load_bundle_on_interaction(fix_page_html(output_content))
 
     def _draft_shown(self, article: Article) -> bool:
         return self.build.include_drafts and article.draft
