@@ -1,8 +1,9 @@
 """Lighthouse scores of the built example site: the home page and a post, median of 3 runs.
 
 The site is built at the fixed benchmark clock and served from 127.0.0.1, gzipped as GitHub
-Pages serves it; Lighthouse 12.2.3 runs with its default mobile preset (simulated throttling) in Debian's Chromium. Scores are
-the medians of the runs for each category; any request to another host is listed.
+Pages serves it; Lighthouse 12.2.3 runs with its default mobile preset (simulated throttling)
+in Debian's Chromium. Scores are the medians of the runs for each category; any request to
+another host is listed.
 
     bin/setup --bench                 # once: Lighthouse in .cache/bench/lighthouse
     .venv/bin/python bench/lighthouse.py [--runs 3]
