@@ -109,11 +109,6 @@ def article_path(slug: str) -> str:
     return f"posts/{slug}/"
 
 
-def article_body(text_after_front_matter: str) -> str:
-    """The Markdown that is rendered: what follows the front matter, blank lines trimmed."""
-    return text_after_front_matter.strip("\n")
-
-
 def published_only(articles: list[Article], now: datetime) -> list[Article]:
     """Published articles, newest first: what readers, feeds and digests may see."""
     visible = [a for a in articles if a.is_published(now)]
@@ -264,7 +259,7 @@ class _ArticleBuilder:
                 self.fail("categories", f"categories: '{name}' is not an allowed category", hint)
 
     def _body(self) -> tuple[str, str]:
-        body = article_body(self.src.body)
+        body = self.src.body.strip("\n")
         if not body.strip():
             self.problems.append(
                 Problem(self.src.path, self.src.body_line, 1, "article has no body text")

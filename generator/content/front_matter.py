@@ -74,15 +74,6 @@ def read_text(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
     return text.removeprefix("\ufeff").replace("\r\n", "\n"), []
 
 
-def body_of(text: str) -> str | None:
-    """The Markdown after the front matter, without parsing the YAML; None if not closed."""
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip() != FENCE:
-        return None
-    end = next((n for n, line in enumerate(lines[1:], 1) if line.rstrip() in (FENCE, "...")), 0)
-    return "\n".join(lines[end + 1 :]) if end else None
-
-
 def split_front_matter(path: str, text: str) -> tuple[Source | None, list[Problem]]:
     lines = text.split("\n")
     if not lines or lines[0].rstrip() != FENCE:

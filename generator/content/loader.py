@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from generator.content.articles import Article, article_body, read_article
-from generator.content.front_matter import body_of, read_text
+from generator.content.articles import Article, read_article
 from generator.content.problems import ContentError, Problem, display_path, errors_of
 from generator.content.site_config import SiteConfig, read_site
 
@@ -24,15 +25,14 @@ def read_content(
 ) -> tuple[SiteConfig | None, list[Article], list[Problem]]:
     """Everything `press check` reports, in one pass; never raises for bad content.
 
-    Bodies the render cache lacks are converted across `jobs` processes first."""
+    With `jobs` > 1 the articles are read (and those the render cache lacks converted) by
+    that many processes; the result is the same, in the same order."""
     config, problems = read_site(root)
     if config is None:
         return None, [], problems
     files = article_files(config)
-    config.renders.prefetch(list(_bodies(files)), jobs)
     articles: list[Article] = []
-    for path in files:
-        article, found = read_article(path, config)
+    for article, found in _read_articles(files, config, jobs):
         problems += found
         if article:
             articles.append(article)
@@ -42,12 +42,26 @@ def read_content(
     return config, articles, problems
 
 
-def _bodies(files: list[Path]) -> Iterator[str]:
-    for path in files:
-        text, _ = read_text(str(path), path.read_bytes())
-        body = body_of(text) if text is not None else None
-        if body is not None and body.strip():
-            yield article_body(body)
+def _read_articles(
+    files: list[Path], config: SiteConfig, jobs: int
+) -> list[tuple[Article | None, list[Problem]]]:
+    if jobs <= 1 or len(files) < 4 * jobs:
+        return [read_article(path, config) for path in files]
+    global _reading
+    _reading = (files, config)  # forked workers inherit it; the config holds a parser
+    context = multiprocessing.get_context("fork")
+    chunk = max(1, len(files) // (4 * jobs))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        return list(pool.map(_read_nth, range(len(files)), chunksize=chunk))
+
+
+_reading: tuple[list[Path], SiteConfig] | None = None
+
+
+def _read_nth(n: int) -> tuple[Article | None, list[Problem]]:
+    assert _reading is not None
+    files, config = _reading
+    return read_article(files[n], config)
 
 
 def near_duplicate_tags(articles: list[Article], config: SiteConfig) -> list[Problem]:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +52,7 @@ def _with_separator(body_md: str) -> str:
 class RenderCache:
     def __init__(self, renderer: MarkdownRenderer, directory: Path | None) -> None:
         self.renderer, self.directory = renderer, directory
-        self.converted = 0  # bodies converted by this cache, in this process or its workers
-        self._ready: dict[str, RenderedBody] = {}
+        self.converted = 0  # bodies this process converted (its own cache misses)
 
     def key(self, body_md: str) -> str:
         seed = f"{FORMAT}\0{self.renderer.fingerprint}\0".encode()
@@ -63,32 +60,12 @@ class RenderCache:
 
     def body(self, body_md: str) -> RenderedBody:
         key = self.key(body_md)
-        found = self._ready.pop(key, None) or self._read(key)
+        found = self._read(key)
         if found is None:
             found = render_body(self.renderer, body_md)
             self.converted += 1
             self._write(key, found)
         return found
-
-    def prefetch(self, bodies: list[str], jobs: int) -> None:
-        """Convert the bodies the cache lacks across `jobs` processes, ahead of `body()`."""
-        missing: dict[str, str] = {}
-        for text in bodies:
-            key = self.key(text)
-            if key in self._ready or key in missing:
-                continue
-            found = self._read(key)
-            if found is None:
-                missing[key] = text
-            else:
-                self._ready[key] = found
-        if jobs <= 1 or len(missing) < 2 * jobs:
-            return  # not worth the processes: body() converts these in turn
-        rendered_all = _render_in_processes(self.renderer, missing, jobs)
-        for key, rendered in zip(missing, rendered_all, strict=True):
-            self.converted += 1
-            self._ready[key] = rendered
-            self._write(key, rendered)
 
     def _path(self, key: str) -> Path | None:
         return None if self.directory is None else self.directory / key[:2] / f"{key}.json"
@@ -128,24 +105,3 @@ class RenderCache:
             os.replace(tmp, path)
         except OSError:
             pass  # a cache that cannot be written only costs time
-
-
-_worker_renderer: MarkdownRenderer | None = None
-
-
-def _render_one(body_md: str) -> RenderedBody:
-    assert _worker_renderer is not None
-    return render_body(_worker_renderer, body_md)
-
-
-def _render_in_processes(
-    renderer: MarkdownRenderer, missing: dict[str, str], jobs: int
-) -> list[RenderedBody]:
-    # Forked workers inherit the renderer (its options may hold functions from mkdocs.yml).
-    global _worker_renderer
-    _worker_renderer = renderer
-    texts = list(missing.values())
-    chunk = max(1, len(texts) // (jobs * 4))
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        return list(pool.map(_render_one, texts, chunksize=chunk))

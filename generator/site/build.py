@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from generator.atomic import staged_directory
 from generator.content.loader import load_content
 from generator.content.problems import ContentError, Problem
 from generator.feeds.build import build_feeds
+from generator.site.forked import forked
 from generator.site.link_check import broken_internal_links
 from generator.site.mkdocs_adapter import render_site
 from generator.site.options import BuildOptions
 from generator.site.outputs import write_outputs
 from generator.site.up_to_date import BuildRecord, input_fingerprint, valid_until
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,9 +54,10 @@ def build_all(
         return BuildReport(target, earlier["published"], earlier["pages"], warnings, True)
     # Raises ContentError before anything is written.
     site, articles = load_content(root, strict, jobs)
-    with staged_directory(target) as staging:
+    feeds = partial(build_feeds, site, articles, options.now)
+    with staged_directory(target) as staging, _meanwhile(feeds, jobs) as feeds_done:
         render_site(root, staging, replace(options, content=(site, articles), jobs=jobs))
-        write_outputs(staging, build_feeds(site, articles, options.now))
+        write_outputs(staging, feeds_done())
         links = broken_internal_links(staging, site, articles, strict)
         if strict and links:
             raise ContentError(links)
@@ -57,6 +66,17 @@ def build_all(
     report = BuildReport(target, published, pages, tuple(links))
     record.save(inputs, options.now, valid_until(site, articles, options.now), report)
     return report
+
+
+@contextmanager
+def _meanwhile(work: Callable[[], T], jobs: int) -> Iterator[Callable[[], T]]:
+    """With processes to spare, `work` runs in a forked process while the site renders
+    (MkDocs' reading of pages leaves a CPU idle); otherwise when its result is asked for."""
+    if jobs <= 1:
+        yield work
+        return
+    with forked(work) as job:
+        yield job.result
 
 
 class UnsafeOutput(ValueError):

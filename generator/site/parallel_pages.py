@@ -12,15 +12,14 @@ search index and the strict-mode warning count are the same as a serial build's.
 from __future__ import annotations
 
 import logging
-import os
-import pickle
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 import mkdocs.commands.build as mkdocs_build
+
+from generator.site.forked import Forked
 
 Call = tuple[tuple[Any, ...], dict[str, Any]]
 
@@ -44,13 +43,15 @@ class PageWriter:
         entries = entries if entries is not None else []
         start = len(entries)
         share = partial(_render_share, self.render_page, jobs=jobs, calls=calls, entries=entries)
-        children = [_fork(share, k) for k in range(1, jobs)]
+        children = [Forked(partial(_collect, share, k)) for k in range(1, jobs)]
         results: dict[int, Any] = {}
         try:
             results.update(share(0))
-        finally:  # every child is waited for, even when this process's share failed
-            for pid, reader in children:
-                results.update(_receive(pid, reader))
+            for child in children:
+                results.update(child.result())
+        finally:  # no child outlives the flush, even when this process's share failed
+            for child in children:
+                child.abandon()
         del entries[start:]
         for index in range(len(calls)):
             added, records = results[index]
@@ -120,31 +121,5 @@ def _render_share(
         yield index, (entries[before:], handler.records)
 
 
-def _fork(share: Callable[[int], Iterator[Any]], k: int) -> tuple[int, int]:
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(writer)
-        return pid, reader
-    os.close(reader)
-    code = 0
-    try:
-        payload: Any = ("ok", dict(share(k)))
-    except BaseException as exc:
-        payload, code = ("error", f"{exc}\n{traceback.format_exc()}"), 1
-    with os.fdopen(writer, "wb") as out:
-        pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
-    os._exit(code)
-
-
-def _receive(pid: int, reader: int) -> dict[int, Any]:
-    with os.fdopen(reader, "rb") as source:
-        data = source.read()
-    _, status = os.waitpid(pid, 0)
-    try:
-        kind, payload = pickle.loads(data)
-    except Exception as exc:
-        raise RuntimeError(f"a page-writing process ended without a result ({status})") from exc
-    if kind != "ok":
-        raise RuntimeError(f"a page-writing process failed: {payload}")
-    return payload
+def _collect(share: Callable[[int], Iterator[Any]], k: int) -> dict[int, Any]:
+    return dict(share(k))
