@@ -31,6 +31,7 @@ from mkdocs.utils import get_relative_url
 
 from generator.content.articles import Article
 from generator.content.links import rewrite_links
+from generator.content.rendering import MarkdownRenderer
 
 _ID = re.compile(r"""\sid=["']([^"']+)["']""")
 _LINK_ATTRIBUTE = re.compile(r"\s(?:href|src)\s*=", re.I)
@@ -179,3 +180,29 @@ class DeferredExcerpt(Excerpt):
         Excerpt.__init__(self, *self._material_args)
         self.authors, self.categories = authors, categories
         Excerpt.render(self, page, separator)
+
+
+_FIRST_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
+
+
+def render_with(page: Page, renderer: MarkdownRenderer) -> None:
+    """Makes `page.render` convert with the site's one Markdown parser: for the pages press
+    generates (newsletter issues, tags), instead of a new parser per page. What MkDocs' own
+    render adds is redone: links resolved relative to the page, the ids it offers, and the
+    title taken from a leading level-1 heading."""
+
+    def render(config: Any, files: Files) -> None:
+        html, toc = renderer.render(page.markdown or "")
+        page.content = relative_links(html, page.file.src_uri, page.url, files)
+        page.toc = get_toc(toc)
+        page.present_anchor_ids = anchor_ids(html)
+        first = _FIRST_H1.match(html)
+        page._title_from_render = _heading_text(first.group(1)) if first else None
+
+    page.render = render  # type: ignore[method-assign]
+
+
+def _heading_text(inner_html: str) -> str:
+    """MkDocs' heading text: tags and comments removed, entities kept, spaces collapsed."""
+    text = re.sub(r"<!--.*?-->", "", inner_html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]*>", "", text).split())

@@ -33,6 +33,7 @@ from generator.site.cached_pages import (
     finish_content,
     render_from_cache,
     render_memoised,
+    render_with,
 )
 from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import load_bundle_on_interaction
@@ -67,6 +68,7 @@ class PressPlugin(BasePlugin):
         self.visible: list[Article] = []
         self.related = RelatedReading([], current_time())
         self.rendered_views: dict[str, Any] = {}  # list pages' conversions, by their Markdown
+        self.newest_listed: dict[int, Any] = {}  # newest modification, by list of posts
         self.page_writer: PageWriter | None = None  # set by `press build --jobs N`
         self.files = Files([])
 
@@ -97,6 +99,7 @@ class PressPlugin(BasePlugin):
         self.visible = sorted(shown, key=lambda a: a.published, reverse=True)
         self.related = RelatedReading(articles, options.now)
         self.rendered_views = {}
+        self.newest_listed = {}
         if self.stage is None:  # a build without on_startup (an older MkDocs)
             self.stage = Path(tempfile.mkdtemp(prefix="press-posts-"))
         for old in self.stage.glob("*.md"):  # a rebuild: last round's copies go
@@ -143,6 +146,8 @@ class PressPlugin(BasePlugin):
         article = self.articles.get(page.file.src_uri)
         if isinstance(page, View):
             render_memoised(page, self.rendered_views)
+        elif page.file.generated_by == "press" and article is None:
+            render_with(page, self.site.markdown)
         if article is None or not isinstance(page, Post):
             return markdown
         page.excerpt = cached_excerpt(page, article, files, config.site_url or "")
@@ -227,13 +232,19 @@ class PressPlugin(BasePlugin):
         if article is not None:
             return article.modified
         listed = getattr(page, "posts", None) or []
-        dates = [
-            self.articles[p.file.src_uri].modified
-            for p in listed
-            if p.file.src_uri in self.articles
-        ]
-        newest = [a.modified for a in self.visible[:1]]
-        return max(dates or newest or [self.build.now])
+        # Every page of a paginated view shares its list of posts: one maximum per list.
+        known = self.newest_listed.get(id(listed)) if listed else None
+        if known is None:
+            dates = [
+                self.articles[p.file.src_uri].modified
+                for p in listed
+                if p.file.src_uri in self.articles
+            ]
+            newest = [a.modified for a in self.visible[:1]]
+            known = max(dates or newest or [self.build.now])
+            if listed:
+                self.newest_listed[id(listed)] = known
+        return known
 
 
 class IndexedPages(list):  # type: ignore[type-arg]
