@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TypeVar
 
 from generator.atomic import staged_directory
+from generator.content.articles import Article
 from generator.content.loader import load_content
 from generator.content.problems import ContentError, Problem
+from generator.content.site_config import SiteConfig
 from generator.feeds.build import build_feeds
 from generator.site.forked import forked
 from generator.site.link_check import broken_internal_links
 from generator.site.mkdocs_adapter import render_site
+from generator.site.newsletter import newsletter_pages
 from generator.site.options import BuildOptions
 from generator.site.outputs import write_outputs
 from generator.site.up_to_date import BuildRecord, input_fingerprint, valid_until
@@ -54,11 +57,15 @@ def build_all(
         return BuildReport(target, earlier["published"], earlier["pages"], warnings, True)
     # Raises ContentError before anything is written.
     site, articles = load_content(root, strict, jobs)
-    feeds = partial(build_feeds, site, articles, options.now)
-    with staged_directory(target) as staging, _meanwhile(feeds, jobs) as feeds_done:
-        render_site(root, staging, replace(options, content=(site, articles), jobs=jobs))
-        write_outputs(staging, feeds_done())
-        links = broken_internal_links(staging, site, articles, strict)
+    early = partial(_feeds_and_archive, site, articles, options)
+    with staged_directory(target) as staging, _meanwhile(early, jobs) as ready:
+        def archive() -> dict[str, str]:  # the plugin asks for it when it adds pages
+            return ready()[1]
+
+        built = replace(options, content=(site, articles), jobs=jobs, newsletter=archive)
+        render_site(root, staging, built)
+        write_outputs(staging, ready()[0])
+        links = broken_internal_links(staging, site, articles, strict, jobs)
         if strict and links:
             raise ContentError(links)
     published = sum(a.is_published(options.now) for a in articles)
@@ -68,15 +75,24 @@ def build_all(
     return report
 
 
+def _feeds_and_archive(
+    site: SiteConfig, articles: list[Article], options: BuildOptions
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """What needs the articles but not MkDocs: the feeds and the newsletter archive's pages."""
+    feeds = build_feeds(site, articles, options.now)
+    return feeds, newsletter_pages(site, articles, options.now)
+
+
 @contextmanager
 def _meanwhile(work: Callable[[], T], jobs: int) -> Iterator[Callable[[], T]]:
-    """With processes to spare, `work` runs in a forked process while the site renders
-    (MkDocs' reading of pages leaves a CPU idle); otherwise when its result is asked for."""
+    """With processes to spare, `work` runs in a forked process while MkDocs starts (which
+    leaves a CPU idle); otherwise when its result is first asked for. Asked again, the
+    same result."""
     if jobs <= 1:
-        yield work
+        yield cache(work)
         return
     with forked(work) as job:
-        yield job.result
+        yield cache(job.result)
 
 
 class UnsafeOutput(ValueError):

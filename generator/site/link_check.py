@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -16,6 +17,7 @@ from generator.content.articles import Article
 from generator.content.loader import markdown_links
 from generator.content.problems import Problem, display_path
 from generator.content.site_config import SiteConfig
+from generator.site.forked import Forked
 
 _IDS = re.compile(r'\sid="([^"]+)"')
 
@@ -40,22 +42,52 @@ class BuiltPages:
 
 
 def broken_internal_links(
-    staging: Path, site: SiteConfig, articles: list[Article], strict: bool
+    staging: Path, site: SiteConfig, articles: list[Article], strict: bool, jobs: int = 1
 ) -> list[Problem]:
+    """In article order; with `jobs` > 1, each of that many processes checks every N-th one."""
+    check = partial(_check_share, staging, site, articles, strict, jobs)
+    if jobs <= 1 or len(articles) < 8 * jobs:
+        return [p for _, found in check(0) for p in found]
+    children = [Forked(partial(check, k)) for k in range(1, jobs)]
+    try:
+        results = dict(check(0))
+        for child in children:
+            results.update(child.result())
+    finally:
+        for child in children:
+            child.abandon()
+    return [p for n in sorted(results) for p in results[n]]
+
+
+def _check_share(
+    staging: Path, site: SiteConfig, articles: list[Article], strict: bool, jobs: int, k: int
+) -> list[tuple[int, list[Problem]]]:
     pages = BuiltPages(staging)
-    by_source = {a.source.relative_to(site.content_dir).as_posix(): a.path for a in articles}
+    by_source = dict(_sources(articles, site))
+    return [
+        (n, _check_article(articles[n], site, by_source, pages, strict))
+        for n in range(k, len(articles), jobs)
+    ]
+
+
+def _sources(articles: list[Article], site: SiteConfig) -> list[tuple[str, str]]:
+    return [(a.source.relative_to(site.content_dir).as_posix(), a.path) for a in articles]
+
+
+def _check_article(
+    article: Article, site: SiteConfig, by_source: dict[str, str], pages: BuiltPages, strict: bool
+) -> list[Problem]:
+    if pages.page(article.path) is None:
+        return []  # not on the site (a draft, or dated later)
+    folder = posixpath.dirname(article.source.relative_to(site.content_dir).as_posix())
     problems = []
-    for article in articles:
-        if pages.page(article.path) is None:
-            continue  # not on the site (a draft, or dated later)
-        folder = posixpath.dirname(article.source.relative_to(site.content_dir).as_posix())
-        for line, col, target in markdown_links(article):
-            reason = _broken(target, article.path, folder, by_source, pages)
-            if reason:
-                shown = display_path(article.source, site.root)
-                message = f"link to '{target}': {reason}"
-                hint = "fix the path, or the heading it points to"
-                problems.append(Problem(shown, line, col, message, hint, warning=not strict))
+    for line, col, target in markdown_links(article):
+        reason = _broken(target, article.path, folder, by_source, pages)
+        if reason:
+            shown = display_path(article.source, site.root)
+            message = f"link to '{target}': {reason}"
+            hint = "fix the path, or the heading it points to"
+            problems.append(Problem(shown, line, col, message, hint, warning=not strict))
     return problems
 
 

@@ -16,3 +16,6 @@ class BuildOptions:
     # read every article a second time; None under plain `mkdocs` commands and `press serve`.
     content: Any = None
     jobs: int = 1  # processes that write pages (`press build --jobs`); 1 under `press serve`
+    # `press build` makes the newsletter archive's pages alongside the feeds: a callable that
+    # returns them, or None for the plugin to make them itself.
+    newsletter: Any = None

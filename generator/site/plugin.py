@@ -204,7 +204,9 @@ class PressPlugin(BasePlugin):
 
     def _add_newsletter_pages(self, files: Files, config: MkDocsConfig) -> None:
         assert self.site is not None
-        pages = newsletter_pages(self.site, list(self.articles.values()), self.build.now)
+        made = self.build.newsletter
+        articles = list(self.articles.values())
+        pages = made() if made else newsletter_pages(self.site, articles, self.build.now)
         _add_listed_pages(files, config, pages, INDEX)
 
     def _add_tag_pages(self, files: Files, config: MkDocsConfig) -> None:
