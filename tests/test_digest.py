@@ -131,6 +131,9 @@ def test_empty_week_gives_no_digest(example_project: Path) -> None:
     assert (
         "No digest for 2026-10-17: nothing was published between 10/10/2026 07:00" in result.stdout
     )
+    assert "latest issue with articles was 21/11/2026: press digest --date 2026-11-21" in (
+        result.stdout
+    )
     assert not (example_project / "dist").exists()
 
 

@@ -19,7 +19,7 @@ def digest(issue: datetime | None, out: Path | None) -> None:
     """Render a Saturday digest: email.html, email.txt and preview.eml."""
     from generator.content.loader import load_content
     from generator.digest.preview import prepare_digest, write_preview
-    from generator.digest.schedule import next_issue_date
+    from generator.digest.schedule import next_issue_date, past_issues
     from generator.tokens import Signer
 
     now = current_time()
@@ -35,6 +35,12 @@ def digest(issue: datetime | None, out: Path | None) -> None:
             f"No digest for {day}: nothing was published between "
             f"{window.start:%d/%m/%Y %H:%M} and {window.end:%d/%m/%Y %H:%M %Z}."
         )
+        latest = next(iter(past_issues(site, articles, now)), None)
+        if latest is not None and latest != day:
+            click.echo(
+                f"The latest issue with articles was {latest:%d/%m/%Y}: "
+                f"press digest --date {latest.isoformat()}"
+            )
         return
     target = out or site.root / "dist" / "digest" / day.isoformat()
     sizes = write_preview(site, prepared, target, Signer.from_environment(allow_preview=True))
