@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from generator.atomic import staged_directory
+from generator.content.articles import Article
 from generator.content.loader import load_content
 from generator.content.problems import ContentError, Problem
+from generator.content.site_config import SiteConfig
 from generator.feeds.build import build_feeds
 from generator.site.forked import forked
 from generator.site.link_check import broken_internal_links
@@ -55,18 +57,14 @@ def build_all(
         return BuildReport(target, earlier["published"], earlier["pages"], warnings, True)
     # Raises ContentError before anything is written.
     site, articles = load_content(root, strict, jobs)
-    # Needed first by the plugin (its pages), then after rendering (the feeds); with
-    # processes to spare each is made in a forked process while MkDocs starts.
-    archive = partial(newsletter_pages, site, articles, options.now)
-    feeds = partial(build_feeds, site, articles, options.now)
-    with (
-        staged_directory(target) as staging,
-        _meanwhile(archive, jobs) as archive_ready,
-        _meanwhile(feeds, jobs) as feeds_ready,
-    ):
-        built = replace(options, content=(site, articles), jobs=jobs, newsletter=archive_ready)
+    early = partial(_feeds_and_archive, site, articles, options)
+    with staged_directory(target) as staging, _meanwhile(early, jobs) as ready:
+        def archive() -> dict[str, str]:  # the plugin asks for it when it adds pages
+            return ready()[1]
+
+        built = replace(options, content=(site, articles), jobs=jobs, newsletter=archive)
         render_site(root, staging, built)
-        write_outputs(staging, feeds_ready())
+        write_outputs(staging, ready()[0])
         links = broken_internal_links(staging, site, articles, strict, jobs)
         if strict and links:
             raise ContentError(links)
@@ -77,9 +75,17 @@ def build_all(
     return report
 
 
+def _feeds_and_archive(
+    site: SiteConfig, articles: list[Article], options: BuildOptions
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """What needs the articles but not MkDocs: the feeds and the newsletter archive's pages."""
+    feeds = build_feeds(site, articles, options.now)
+    return feeds, newsletter_pages(site, articles, options.now)
+
+
 @contextmanager
 def _meanwhile(work: Callable[[], T], jobs: int) -> Iterator[Callable[[], T]]:
-    """With processes to spare, `work` runs in a forked process meanwhile (MkDocs' start
+    """With processes to spare, `work` runs in a forked process while MkDocs starts (which
     leaves a CPU idle); otherwise when its result is first asked for. Asked again, the
     same result."""
     if jobs <= 1:
