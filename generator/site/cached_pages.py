@@ -90,20 +90,25 @@ def _resolver(
     return resolve
 
 
+def _excerpt_fields(excerpt: Excerpt, post: Post, site_url: str) -> None:
+    """What Material's `Excerpt.__init__` sets, except its Markdown parser."""
+    excerpt.file = copy(post.file)
+    excerpt.post = post
+    excerpt._set_canonical_url(site_url)
+    excerpt.config = post.config
+    excerpt.meta = post.meta
+    excerpt.authors = []
+    excerpt.categories = []
+    excerpt.more = None
+
+
 class CachedExcerpt(Excerpt):
     """Material's excerpt of a post, cut from the article's cached HTML instead of converted
     again for every list page. Only `__init__` and `render` differ from Material's."""
 
     def __init__(self, post: Post, article: Article, files: Files, site_url: str) -> None:
         # Material's __init__ builds a Markdown parser per post; this excerpt needs none.
-        self.file = copy(post.file)
-        self.post = post
-        self._set_canonical_url(site_url)
-        self.config = post.config
-        self.meta = post.meta
-        self.authors = []
-        self.categories = []
-        self.more = None
+        _excerpt_fields(self, post, site_url)
         self.article, self.files = article, files
         self.title_id = toc_slugify(article.title, "-")
         self.toc = get_toc([])
@@ -166,14 +171,7 @@ class DeferredExcerpt(Excerpt):
 
     def __init__(self, post: Post, config: Any, files: Files) -> None:
         self._material_args = (post, config, files)
-        self.file = copy(post.file)
-        self.post = post
-        self._set_canonical_url(config.site_url)
-        self.config = post.config
-        self.meta = post.meta
-        self.authors = []
-        self.categories = []
-        self.more = None
+        _excerpt_fields(self, post, config.site_url)
 
     def render(self, page: Page, separator: str) -> None:
         authors, categories = self.authors, self.categories
