@@ -32,7 +32,15 @@ def build_feeds(site: SiteConfig, articles: list[Article], now: datetime) -> dic
     """All feed files, keyed by site-relative path; empty feeds when nothing is published."""
     visible = published_only(articles, now)
     urls = source_urls(visible, site)
-    items = [_item(site, a, urls) for a in visible[: site.feed_items]]
+    made: dict[int, FeedItem] = {}
+
+    def items_of(chosen: list[Article]) -> list[FeedItem]:
+        # Only the newest `feed_items` of each list: an article's item is made once, for
+        # whichever feeds show it, and never for an article no feed shows.
+        newest = chosen[: site.feed_items]
+        return [made.get(id(a)) or made.setdefault(id(a), _item(site, a, urls)) for a in newest]
+
+    items = items_of(visible)
     files = {
         "feed.xml": rss_feed(site, items, "feed.xml", site.name),
         "atom.xml": atom_feed(site, items),
@@ -40,13 +48,12 @@ def build_feeds(site: SiteConfig, articles: list[Article], now: datetime) -> dic
     }
     for tag in sorted({t for a in visible for t in a.tags}):
         path = f"tag/{slugify(tag)}/feed.xml"
-        chosen = [_item(site, a, urls) for a in visible if tag in a.tags]
-        files[path] = rss_feed(site, chosen[: site.feed_items], path, f"{site.name}: #{tag}")
+        chosen = items_of([a for a in visible if tag in a.tags])
+        files[path] = rss_feed(site, chosen, path, f"{site.name}: #{tag}")
     for category in sorted({c for a in visible for c in a.categories}):
         path = f"category/{slugify(category)}/feed.xml"
-        chosen = [_item(site, a, urls) for a in visible if category in a.categories]
-        title = f"{site.name}: {category}"
-        files[path] = rss_feed(site, chosen[: site.feed_items], path, title)
+        chosen = items_of([a for a in visible if category in a.categories])
+        files[path] = rss_feed(site, chosen, path, f"{site.name}: {category}")
     return files
 
 
