@@ -90,6 +90,20 @@ def load_content(
     return config, articles
 
 
+def reread_article(path: Path, config: SiteConfig, others: list[Article]) -> Article:
+    """An article read again after a save, checked as `read_content` checks it among the
+    site's other articles (`others` holds its earlier version); raises ContentError."""
+    article, problems = read_article(path, config)
+    if article is not None:
+        everyone = [article if a.source == path else a for a in others]
+        problems += broken_links([article], config, {a.path for a in everyone})
+        problems += duplicate_urls(everyone, config)
+    errors = errors_of(problems, strict=False)
+    if errors or article is None:
+        raise ContentError(errors)
+    return article
+
+
 def duplicate_urls(articles: list[Article], config: SiteConfig) -> list[Problem]:
     """The older article keeps its URL; each newer one claiming it gets the error."""
     seen: dict[str, Article] = {}
@@ -117,9 +131,12 @@ def _key_line(path: Path, key: str) -> int:
     return next((n for n, text in enumerate(lines, 1) if text.startswith(f"{key}:")), 0)
 
 
-def broken_links(articles: list[Article], config: SiteConfig) -> list[Problem]:
-    """Links from an article to a Markdown file or /posts/ URL that is not there."""
-    paths = {a.path for a in articles}
+def broken_links(
+    articles: list[Article], config: SiteConfig, paths: set[str] | None = None
+) -> list[Problem]:
+    """Links from an article to a Markdown file or /posts/ URL that is not there; `paths`,
+    the site's article paths, when `articles` are only some of them."""
+    paths = paths if paths is not None else {a.path for a in articles}
     problems = []
     for article in articles:
         shown = display_path(article.source, config.root)

@@ -33,6 +33,8 @@ from generator.content.articles import Article
 from generator.content.links import rewrite_links
 from generator.content.rendering import MarkdownRenderer
 
+Shown = Callable[[Article, Page], None]  # an article is shown on a page other than its own
+
 _ID = re.compile(r"""\sid=["']([^"']+)["']""")
 _LINK_ATTRIBUTE = re.compile(r"\s(?:href|src)\s*=", re.I)
 
@@ -106,14 +108,18 @@ class CachedExcerpt(Excerpt):
     """Material's excerpt of a post, cut from the article's cached HTML instead of converted
     again for every list page. Only `__init__` and `render` differ from Material's."""
 
-    def __init__(self, post: Post, article: Article, files: Files, site_url: str) -> None:
+    def __init__(
+        self, post: Post, article: Article, files: Files, site_url: str, shown: Shown | None = None
+    ) -> None:
         # Material's __init__ builds a Markdown parser per post; this excerpt needs none.
         _excerpt_fields(self, post, site_url)
-        self.article, self.files = article, files
+        self.article, self.files, self.shown = article, files, shown
         self.title_id = toc_slugify(article.title, "-")
         self.toc = get_toc([])
 
     def render(self, page: Page, separator: str) -> None:
+        if self.shown is not None:
+            self.shown(self.article, page)
         post_link = get_relative_url(self.post.url, page.url)
         heading = (
             f'<h2 id="{escape(self.title_id)}"><a class="toclink" href="{escape(post_link)}">'
@@ -129,11 +135,14 @@ class CachedExcerpt(Excerpt):
         self.toc = get_toc([{**token, "name": escape(self.article.title)}])
 
 
-def cached_excerpt(page: Post, article: Article, files: Files, site_url: str) -> CachedExcerpt:
+def cached_excerpt(
+    page: Post, article: Article, files: Files, site_url: str, shown: Shown | None = None
+) -> CachedExcerpt:
     """Replaces the excerpt Material made for `page`, keeping the authors and categories it
-    chose for list pages (`post_excerpt_max_authors` and `_max_categories`)."""
+    chose for list pages (`post_excerpt_max_authors` and `_max_categories`). `shown` is told
+    of every list page the excerpt is rendered on."""
     made = getattr(page, "excerpt", None)
-    excerpt = CachedExcerpt(page, article, files, site_url)
+    excerpt = CachedExcerpt(page, article, files, site_url, shown)
     if made is not None:
         excerpt.authors, excerpt.categories = made.authors, made.categories
     return excerpt
@@ -147,7 +156,8 @@ def render_memoised(page: Page, memo: dict[str, Any]) -> None:
     list pages (every page of the index, archive, categories and authors) hold only their
     title as Markdown, so a build otherwise makes a Markdown parser for each of them; text
     with any link, image or HTML is converted as usual, its output depends on the page."""
-    original = page.render
+    # A page rendered again (`press serve`) wraps MkDocs' own render, not the last wrapper.
+    original = page.__dict__.setdefault("_unmemoised_render", page.render)
 
     def render(config: Any, files: Files) -> None:
         text = page.markdown or ""

@@ -6,8 +6,10 @@ A move to another renderer that reads mkdocs.yml (Zensical, say) touches these t
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -82,15 +84,65 @@ def material_tuned() -> Iterator[None]:
 
 
 def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
-    """Live preview that rebuilds and reloads the browser when content or templates change."""
-    from mkdocs.commands.serve import serve
+    """Live preview: built once, then after each save only what depends on it is rendered
+    again (live.py), and the browser reloads."""
+    import shutil
+    import tempfile
 
-    from generator.site.plugin import PressPlugin
+    from mkdocs.livereload import LiveReloadServer
 
-    PressPlugin.hand_over(options)  # mkdocs serve makes the plugin instances itself
-    watch = [str(root / d) for d in ("content", "site_config", "templates")]
-    with material_tuned():
-        serve(str(root / "mkdocs.yml"), dev_addr=f"{host}:{port}", livereload=True, watch=watch)
+    from generator.site.live import WATCHED, LiveSite
+
+    site_dir = Path(tempfile.mkdtemp(prefix="press-serve-"))
+    live = LiveSite(root, options, site_dir, f"http://{host}:{port}/")
+    try:
+        live.start()
+        # Polled every 0.1 s rather than MkDocs' 0.5 s: a save shows sooner, for a stat per
+        # file and poll (about 5 ms at 1,000 articles).
+        server = LiveReloadServer(
+            builder=partial(_update_reporting, live),
+            host=host,
+            port=port,
+            root=str(site_dir),
+            mount_path=live.mount_path,
+            polling_interval=0.1,
+        )
+        server.error_handler = partial(_error_page, site_dir)
+        for name in WATCHED:
+            if (root / name).exists():
+                server.watch(str(root / name))
+        try:
+            server.serve()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
+    finally:
+        live.stop()
+        shutil.rmtree(site_dir, ignore_errors=True)
+
+
+def _update_reporting(live: Any) -> None:
+    """One update after a save; a problem is reported in lines, and the last good site stays."""
+    from generator.content.problems import ContentError, report_lines
+
+    try:
+        update = live.update()
+    except ContentError as exc:
+        for line in report_lines(exc.problems, strict=False):
+            print(line, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; showing the last good build", file=sys.stderr)
+        return
+    except RenderError as exc:
+        print(f"error: {exc}; showing the last good build", file=sys.stderr)
+        return
+    if update.kind != "none":
+        logging.getLogger("mkdocs").info(f"press: {update.kind} update, {update.pages} page(s)")
+
+
+def _error_page(site_dir: Path, code: int) -> bytes | None:
+    page = site_dir / f"{code}.html"
+    return page.read_bytes() if code in (404, 500) and page.is_file() else None
 
 
 def press_plugin(config: Any) -> Any:

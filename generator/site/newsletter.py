@@ -7,7 +7,9 @@ drift from what was sent."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
+from pathlib import Path
 
 from generator.content.articles import Article
 from generator.content.front_matter import format_front_matter
@@ -19,16 +21,28 @@ from generator.digest.schedule import past_issues
 INDEX = "newsletter/index.md"
 
 
-def newsletter_pages(site: SiteConfig, articles: list[Article], now: datetime) -> dict[str, str]:
+def newsletter_pages(
+    site: SiteConfig, articles: list[Article], now: datetime, days: Collection[date] | None = None
+) -> dict[str, str]:
     """Markdown pages and archived emails keyed by path under content/; the index exists even
-    before the first digest."""
+    before the first digest. With `days`, only those issues' pages and the index."""
     issues = past_issues(site, articles, now)
     urls = source_urls(articles, site)
     pages = {INDEX: _index(site, issues)}
     for day, week in issues.items():
+        if days is not None and day not in days:
+            continue
         pages[f"newsletter/{day.isoformat()}.md"] = _issue(site, day, week, urls)
         pages[archived_email_path(day)] = archived_email(site, week, day, articles)
     return pages
+
+
+def issues_showing(
+    site: SiteConfig, articles: list[Article], now: datetime, sources: Collection[Path]
+) -> set[date]:
+    """The days of the archived issues that list any of the articles read from `sources`."""
+    issues = past_issues(site, articles, now)
+    return {day for day, week in issues.items() if any(a.source in sources for a in week)}
 
 
 def archived_email_path(day: date) -> str:

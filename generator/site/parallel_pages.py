@@ -38,7 +38,7 @@ class PageWriter:
         calls, self.calls = self.calls, []
         if not calls:
             return
-        entries = _search_entries(config)
+        entries = search_entries(config)
         jobs = self.jobs if entries is not None else 1
         entries = entries if entries is not None else []
         start = len(entries)
@@ -72,7 +72,7 @@ def pages_deferred(writer: PageWriter) -> Iterator[None]:
         writer.calls = []
 
 
-def _search_entries(config: Any) -> list[dict[str, Any]] | None:
+def search_entries(config: Any) -> list[dict[str, Any]] | None:
     """The list the search plugin (MkDocs' or Material's) adds each page's entries to; None
     when a plugin keeps an index this module does not know, so pages stay in one process."""
     lists = []

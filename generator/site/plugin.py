@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Collection
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +58,9 @@ FEEDS = [
 
 
 class PressPlugin(BasePlugin):
-    # `mkdocs serve` makes its own plugin instances, so `press serve` leaves its options here
-    # for the next instance to take; `press build` sets `options` on its instance directly.
-    handed_over: BuildOptions | None = None
-
     def __init__(self) -> None:
         self.options: BuildOptions | None = None
-        self.stage: Path | None = None
+        self.stage_dir: Path | None = None
         self.site: SiteConfig | None = None
         self.articles: dict[str, Article] = {}  # by src_uri relative to content/
         self.visible: list[Article] = []
@@ -70,20 +68,18 @@ class PressPlugin(BasePlugin):
         self.rendered_views: dict[str, Any] = {}  # list pages' conversions, by their Markdown
         self.newest_listed: dict[int, Any] = {}  # newest modification, by list of posts
         self.page_writer: PageWriter | None = None  # set by `press build --jobs N`
+        # The pages other than its own that show an article (its excerpt, or it in "Read
+        # next"), by its source: what `press serve` renders again when only its text changed.
+        self.shown_on: dict[Path, set[str]] = {}
         self.files = Files([])
 
-    @classmethod
-    def hand_over(cls, options: BuildOptions | None) -> None:
-        cls.handed_over = options
-
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        self.options = self.options or PressPlugin.handed_over
-        self.stage = Path(tempfile.mkdtemp(prefix="press-posts-"))
+        self.stage_dir = Path(tempfile.mkdtemp(prefix="press-posts-"))
 
     def on_shutdown(self) -> None:
-        if self.stage is not None:
-            shutil.rmtree(self.stage, ignore_errors=True)
-            self.stage = None
+        if self.stage_dir is not None:
+            shutil.rmtree(self.stage_dir, ignore_errors=True)
+            self.stage_dir = None
 
     @property
     def build(self) -> BuildOptions:
@@ -100,9 +96,10 @@ class PressPlugin(BasePlugin):
         self.related = RelatedReading(articles, options.now)
         self.rendered_views = {}
         self.newest_listed = {}
-        if self.stage is None:  # a build without on_startup (an older MkDocs)
-            self.stage = Path(tempfile.mkdtemp(prefix="press-posts-"))
-        for old in self.stage.glob("*.md"):  # a rebuild: last round's copies go
+        self.shown_on = {}
+        if self.stage_dir is None:  # a build without on_startup (an older MkDocs)
+            self.stage_dir = Path(tempfile.mkdtemp(prefix="press-posts-"))
+        for old in self.stage_dir.glob("*.md"):  # a rebuild: last round's copies go
             old.unlink()
         config.site_name, config.site_url = site.name, site.url
         config.site_description = site.description
@@ -119,7 +116,7 @@ class PressPlugin(BasePlugin):
                 continue
             files.remove(file)
             if id(article) in visible:
-                files.append(File.generated(config, file.src_uri, abs_src_path=self._stage(article)))
+                files.append(File.generated(config, file.src_uri, abs_src_path=self.stage(article)))
         self._add_newsletter_pages(files, config)
         self._add_tag_pages(files, config)
         if self.build.email_preview:
@@ -150,7 +147,7 @@ class PressPlugin(BasePlugin):
             render_with(page, self.site.markdown)
         if article is None or not isinstance(page, Post):
             return markdown
-        page.excerpt = cached_excerpt(page, article, files, config.site_url or "")
+        page.excerpt = cached_excerpt(page, article, files, config.site_url or "", self.note_shown)
         render_from_cache(page, article)
         return markdown
 
@@ -158,11 +155,14 @@ class PressPlugin(BasePlugin):
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self.page_writer is not None:
             self.page_writer.flush(config)
+        self.write_cards(self.visible, Path(config.site_dir))
+
+    def write_cards(self, articles: list[Article], site_dir: Path) -> None:
+        """The articles' share cards, drawn unless cached (share_cards: false, none)."""
         assert self.site is not None
         if self.site.share_cards:
             cache = self.site.root / ".cache" / "press" / "cards"
-            jobs = self.build.jobs
-            write_cards(build_cards(self.site, self.visible, cache, jobs), Path(config.site_dir))
+            write_cards(build_cards(self.site, articles, cache, self.build.jobs), site_dir)
 
     @event_priority(100)  # first: the search plugin indexes the finished content
     def on_page_context(
@@ -178,6 +178,8 @@ class PressPlugin(BasePlugin):
         context["article"] = article
         context["tag_slug"] = slugify
         context["related"] = self.related.for_article(article) if article else []
+        for other in context["related"]:
+            self.note_shown(other, page)
         listing = page.url.startswith(("category/", "tag/")) and page.url != "tag/"
         context["category_feed"] = page.url + "feed.xml" if listing and "/page/" not in page.url else None
         title = str(title or self.site.name)
@@ -195,26 +197,41 @@ class PressPlugin(BasePlugin):
     def _draft_shown(self, article: Article) -> bool:
         return self.build.include_drafts and article.draft
 
-    def _stage(self, article: Article) -> str:
-        assert self.stage is not None
-        path = self.stage / f"{article.slug}.md"
+    def note_shown(self, article: Article, page: Page) -> None:
+        self.shown_on.setdefault(article.source, set()).add(page.file.src_uri)
+
+    def stage(self, article: Article) -> str:
+        """Writes the copy of `article` that Material reads; returns its path."""
+        assert self.stage_dir is not None
+        path = self.stage_dir / f"{article.slug}.md"
         text = normalized_post(article, show_draft=self._draft_shown(article))
         path.write_text(text, encoding="utf-8")
         return str(path)
 
     def _add_newsletter_pages(self, files: Files, config: MkDocsConfig) -> None:
-        assert self.site is not None
         made = self.build.newsletter
-        articles = list(self.articles.values())
-        pages = made() if made else newsletter_pages(self.site, articles, self.build.now)
+        pages = made() if made else self.newsletter_sources()
         _add_listed_pages(files, config, pages, INDEX)
 
     def _add_tag_pages(self, files: Files, config: MkDocsConfig) -> None:
-        assert self.site is not None
-        pages = tag_pages(self.site, list(self.articles.values()), self.build.now)
-        _add_listed_pages(files, config, pages, TAGS_INDEX)
+        _add_listed_pages(files, config, self.tag_sources(), TAGS_INDEX)
 
     def _add_email_preview(self, files: Files, config: MkDocsConfig) -> None:
+        for uri, content in self.email_preview_sources().items():
+            files.append(File.generated(config, uri, content=content))
+
+    def newsletter_sources(self, days: Collection[date] | None = None) -> dict[str, str]:
+        """The newsletter archive's pages and emails by path; with `days`, only those issues'
+        and the index."""
+        assert self.site is not None
+        articles = list(self.articles.values())
+        return newsletter_pages(self.site, articles, self.build.now, days)
+
+    def tag_sources(self) -> dict[str, str]:
+        assert self.site is not None
+        return tag_pages(self.site, list(self.articles.values()), self.build.now)
+
+    def email_preview_sources(self) -> dict[str, str]:
         """The coming issue as static files, so the live preview serves and reloads them."""
         assert self.site is not None
         options = self.build
@@ -226,8 +243,7 @@ class PressPlugin(BasePlugin):
             parts["email.txt"] = note + "\n"
         else:
             parts = sample_copy(self.site, rendered, Signer.from_environment(allow_preview=True))
-        for name, uri in (("email.html", PREVIEW_HTML), ("email.txt", PREVIEW_TEXT)):
-            files.append(File.generated(config, uri, content=parts[name]))
+        return {PREVIEW_HTML: parts["email.html"], PREVIEW_TEXT: parts["email.txt"]}
 
     def _last_modified(self, page: Page) -> Any:
         article = self.articles.get(page.file.src_uri)

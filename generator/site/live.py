@@ -1,0 +1,307 @@
+"""`press serve`'s site, kept built in memory: after a save, only what depends on it is
+rendered again.
+
+A full build is MkDocs' own `build`, watched: it keeps the configuration, the files, and per
+page its `_build_page` call and the search entries that page made. A save that leaves every
+article where it was (its body, title, description, read time or call to action changed; not
+its date, slug, categories, tags, authors, draft flag, pin, links or picture) then renders
+only the article's page, the pages that show it (its excerpt, or it under "Read next", as
+recorded while they were rendered), the generated pages whose source changed (the newsletter
+issue that lists it, tag pages, the coming email), its share card, the feeds and the search
+index. Anything else (a new, moved or deleted article, a template, mkdocs.yml,
+site_config/) takes a full build. Either way the site is the same, byte for byte, as a fresh
+full build (tests/test_live_preview.py makes the nine edits the preview must get right).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from copy import copy
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import mkdocs.commands.build as mkdocs_build
+from material.plugins.blog.structure import Post
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+
+from generator.content.articles import Article
+from generator.content.loader import load_content, reread_article
+from generator.content.problems import display_path
+from generator.content.related import RelatedReading
+from generator.feeds.build import build_feeds
+from generator.site.mkdocs_adapter import material_tuned, press_plugin
+from generator.site.newsletter import issues_showing
+from generator.site.options import BuildOptions
+from generator.site.parallel_pages import search_entries
+
+WATCHED = ("content", "site_config", "templates", "mkdocs.yml")
+log = logging.getLogger("mkdocs.press")
+
+Stamp = tuple[int, int]
+
+
+def watched_files(root: Path) -> dict[Path, Stamp]:
+    """Every file the site is built from, with its modification time and size."""
+    found: dict[Path, Stamp] = {}
+    for name in WATCHED:
+        top = root / name
+        if top.is_file():
+            found[top] = _stamp(top)
+        for folder, _dirs, names in os.walk(top):
+            for file in names:
+                path = Path(folder) / file
+                found[path] = _stamp(path)
+    return found
+
+
+def _stamp(path: Path) -> Stamp:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
+
+
+def changed_files(before: dict[Path, Stamp], after: dict[Path, Stamp]) -> set[Path]:
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+
+
+def placement(article: Article) -> tuple[Any, ...]:
+    """What decides which pages show an article, and where: an edit that keeps it only
+    changes what those pages say about it."""
+    a = article
+    where = (a.slug, a.path, a.uid, a.published, a.date_only, a.updated, a.draft, a.pinned)
+    return (*where, a.authors, a.categories, a.tags, a.links, a.image, a.image_alt)
+
+
+@dataclass
+class _Page:
+    page: Any
+    call: tuple[tuple[Any, ...], dict[str, Any]]  # MkDocs' `_build_page` arguments
+    entries: list[dict[str, Any]]  # what the page added to the search index
+
+
+@dataclass
+class _Built:
+    config: Any
+    pages: list[_Page] = field(default_factory=list)
+    at: dict[str, int] = field(default_factory=dict)  # page index by source URI
+
+
+@dataclass(frozen=True)
+class Update:
+    kind: str  # "none", "pages" (only what depended on the change) or "full"
+    pages: int  # pages written
+
+
+class LiveSite:
+    """The site `press serve` shows, built into `site_dir` and kept up to date."""
+
+    def __init__(self, root: Path, options: BuildOptions, site_dir: Path, serve_url: str) -> None:
+        self.root, self.options, self.site_dir, self.serve_url = root, options, site_dir, serve_url
+        self.built: _Built | None = None
+        self.seen: dict[Path, Stamp] = {}
+        self.session: Any = None  # the first configuration: its plugins last the session
+        self.plugins: dict[str, Any] = {}  # the session's plugins (see _config)
+        self.mount_path = "/"  # where mkdocs.yml's site_url puts the site, as `mkdocs serve`
+
+    def start(self) -> Update:
+        self.session = self._config()
+        self.session.plugins.on_startup(command="serve", dirty=False)
+        return self.rebuild()
+
+    def stop(self) -> None:
+        if self.session is not None:
+            self.session.plugins.on_shutdown()
+            self.session = None
+
+    def update(self) -> Update:
+        """Brings the site up to date with the files; raises ContentError or RenderError,
+        leaving the last good site, when the change cannot be built."""
+        now_seen = watched_files(self.root)
+        changed = changed_files(self.seen, now_seen)
+        if not changed and self.built is not None:
+            return Update("none", 0)
+        built = self.built
+        fresh = _reread(built, changed) if built else None  # may raise ContentError
+        if built is None or fresh is None:
+            return self.rebuild(now_seen)
+        self.built = None  # unusable should rendering fail half-way: the next save rebuilds
+        with material_tuned():
+            written = self._render_dependents(built, fresh)
+        if written is None:
+            return self.rebuild(now_seen)
+        self.built, self.seen = built, now_seen
+        return Update("pages", written)
+
+    def rebuild(self, now_seen: dict[Path, Stamp] | None = None) -> Update:
+        """A full build; MkDocs' own, watched."""
+        from generator.site.mkdocs_adapter import RenderError
+
+        now_seen = now_seen or watched_files(self.root)
+        self.built = None
+        loaded = load_content(self.root)  # ContentError before anything is written
+        config = self._config()
+        plugin = press_plugin(config)
+        plugin.options = replace(self.options, content=loaded)
+        built = _Built(config)
+        try:
+            with material_tuned(), _watching(built):
+                mkdocs_build.build(config, serve_url=self.serve_url)
+        except SystemExit as exc:
+            raise RenderError(f"mkdocs build aborted ({exc})") from exc
+        plugin.options = self.options  # the content is read again from here on
+        site, articles = loaded
+        _write_changed(self.site_dir, build_feeds(site, articles, self.options.now))
+        self.built, self.seen = built, now_seen
+        return Update("full", len(built.pages))
+
+    def _config(self) -> Any:
+        # MkDocs keeps plugins that have `on_startup` in a cache on its config schema, shared
+        # by the process; this site keeps its own, so two previews never share plugins.
+        option = MkDocsConfig.plugins
+        shared, option.plugin_cache = option.plugin_cache, self.plugins
+        try:
+            config = load_config(str(self.root / "mkdocs.yml"), site_dir=str(self.site_dir))
+        finally:
+            option.plugin_cache = shared
+        self.mount_path = urlsplit(config.site_url or "/").path
+        config.site_url = self.serve_url
+        press_plugin(config).options = self.options
+        return config
+
+    def _render_dependents(self, built: _Built, fresh: dict[Path, Article]) -> int | None:
+        """Pages written, or None when the change needs a full build."""
+        plugin = press_plugin(built.config)
+        generated = _take_articles(plugin, fresh, self.options)
+        if generated is None:
+            return None
+        targets = set(generated)
+        for path, article in fresh.items():
+            uri = display_path(path, plugin.site.content_dir)
+            if uri in built.at:
+                _restage(plugin, built.pages[built.at[uri]].page, article, built.config)
+                targets.add(uri)
+            targets |= plugin.shown_on.get(path, set())
+        order = sorted(built.at[uri] for uri in targets if uri in built.at)
+        for index in order:
+            _render_again(built, index, plugin.files)
+        _write_search_index(built)
+        everything = list(plugin.articles.values())
+        _write_changed(self.site_dir, build_feeds(plugin.site, everything, self.options.now))
+        visible = {id(a) for a in plugin.visible}
+        plugin.write_cards([a for a in fresh.values() if id(a) in visible], self.site_dir)
+        return len(order)
+
+
+def _reread(built: _Built, changed: set[Path]) -> dict[Path, Article] | None:
+    """The saved articles, read and checked again; None unless every changed file is an
+    article that stays where it was (see `placement`)."""
+    plugin = press_plugin(built.config)
+    known = {a.source: a for a in plugin.articles.values()}
+    if not changed <= known.keys() or search_entries(built.config) is None:
+        return None
+    fresh: dict[Path, Article] = {}
+    for path in sorted(changed):
+        if not path.is_file():
+            return None
+        article = reread_article(path, plugin.site, list(plugin.articles.values()))
+        if placement(article) != placement(known[path]):
+            return None
+        fresh[path] = article
+    return fresh
+
+
+def _take_articles(
+    plugin: Any, fresh: dict[Path, Article], options: BuildOptions
+) -> set[str] | None:
+    """Puts the edited articles in the plugin's model and refreshes the pages press generates
+    from it; returns the source URIs of those pages that changed (the static files among
+    them are written), or None when one would be new."""
+    site = plugin.site
+    for path, article in fresh.items():
+        plugin.articles[display_path(path, site.content_dir)] = article
+    plugin.visible = [fresh.get(a.source, a) for a in plugin.visible]
+    everything = list(plugin.articles.values())
+    plugin.related = RelatedReading(everything, options.now)
+    sources = plugin.newsletter_sources(issues_showing(site, everything, options.now, set(fresh)))
+    sources.update(plugin.tag_sources())
+    if options.email_preview:
+        sources.update(plugin.email_preview_sources())
+    changed = set()
+    for uri, content in sources.items():
+        file = plugin.files.get_file_from_path(uri)
+        if file is None:
+            return None
+        if file.content_string == content:
+            continue
+        file.content_string = content
+        if file.page is not None:
+            changed.add(uri)
+        else:
+            file.copy_file()
+    return changed
+
+
+def _restage(plugin: Any, post: Post, article: Article, config: Any) -> None:
+    """The post Material made, holding what the edited article's staged copy now says."""
+    plugin.stage(article)
+    again = Post(copy(post.file), config)  # a copy: a page claims the file it is made with
+    post.meta, post.markdown = again.meta, again.markdown
+    post.config.readtime = again.config.readtime
+
+
+def _render_again(built: _Built, index: int, files: Any) -> None:
+    record = built.pages[index]
+    args, kwargs = record.call
+    config = args[0]
+    if isinstance(record.page, Post):
+        record.page.authors = []  # Material adds them again as it reads the page
+    mkdocs_build._populate_page(record.page, config, files)
+    entries = search_entries(config)
+    assert entries is not None
+    before = len(entries)
+    mkdocs_build._build_page(record.page, *args, **kwargs)
+    record.entries = entries[before:]
+    del entries[before:]
+
+
+def _write_search_index(built: _Built) -> None:
+    entries = search_entries(built.config)
+    assert entries is not None
+    entries[:] = [entry for record in built.pages for entry in record.entries]
+    for plugin in built.config.plugins.values():
+        if getattr(plugin, "search_index", None) is not None:
+            plugin.on_post_build(config=built.config)
+
+
+def _write_changed(site_dir: Path, outputs: dict[str, bytes]) -> None:
+    for relative, data in outputs.items():
+        path = site_dir / relative
+        if path.is_file() and path.read_bytes() == data:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+@contextmanager
+def _watching(built: _Built) -> Iterator[None]:
+    """MkDocs' page loop, recording each page's call and search entries as it writes them."""
+    original: Callable[..., None] = mkdocs_build._build_page
+
+    def build_page(page: Any, config: Any, *args: Any, **kwargs: Any) -> None:
+        entries = search_entries(config)
+        before = len(entries) if entries is not None else 0
+        original(page, config, *args, **kwargs)
+        made = list(entries[before:]) if entries is not None else []
+        built.at[page.file.src_uri] = len(built.pages)
+        built.pages.append(_Page(page, ((config, *args), kwargs), made))
+
+    mkdocs_build._build_page = build_page  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        mkdocs_build._build_page = original  # type: ignore[assignment]

@@ -1,0 +1,175 @@
+"""`press serve` keeps its site built and, after a save, renders again only what depends on it:
+after each kind of edit the served tree equals a fresh full build, byte for byte."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.site.live import LiveSite, Update
+from generator.site.options import BuildOptions
+from tests.conftest import NOW, make_project
+
+URL = "http://127.0.0.1:8000/"
+OPTIONS = BuildOptions(now=NOW, include_drafts=True, email_preview=True)
+
+
+@pytest.fixture
+def live(example_project: Path, tmp_path: Path) -> Iterator[LiveSite]:
+    site = LiveSite(example_project, OPTIONS, tmp_path / "served", URL)
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+def post(project: Path, name: str) -> Path:
+    return project / "content" / "posts" / name
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def fresh_build(project: Path, dest: Path) -> Path:
+    site = LiveSite(project, OPTIONS, dest, URL)
+    site.start()
+    site.stop()
+    return dest
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def assert_same_tree(served: Path, fresh: Path) -> None:
+    got, want = tree(served), tree(fresh)
+    assert sorted(got) == sorted(want), "the served site has other files than a fresh build"
+    differ = [path for path in sorted(want) if got[path] != want[path]]
+    if differ:
+        first = differ[0]
+        lines = difflib.unified_diff(
+            want[first].decode(errors="replace").splitlines(),
+            got[first].decode(errors="replace").splitlines(),
+            "fresh/" + first,
+            "served/" + first,
+            lineterm="",
+            n=1,
+        )
+        shown = "\n".join(list(lines)[:30])
+        pytest.fail(f"{len(differ)} file(s) differ from a fresh build: {differ[:8]}\n{shown}")
+
+
+def check(live: LiveSite, project: Path, tmp_path: Path, kind: str, label: str) -> Update:
+    update = live.update()
+    assert update.kind == kind, f"{label}: {update}"
+    assert_same_tree(live.site_dir, fresh_build(project, tmp_path / f"fresh-{label}"))
+    return update
+
+
+def test_text_edits_render_only_what_shows_the_article(
+    live: LiveSite, example_project: Path, tmp_path: Path
+) -> None:
+    pages = len(list(live.site_dir.rglob("index.html")))
+    one_to_ones = post(example_project, "2026-11-02-one-to-ones-that-matter.md")
+    # The opening paragraph is the excerpt: list pages, newsletter issue and feeds change.
+    edit(one_to_ones, "\n\n", "\n\nA new first sentence for the excerpt.\n\n")
+    body = check(live, example_project, tmp_path, "pages", "body")
+    assert 1 < body.pages < pages / 3
+    # A new title keeps the URL when the slug is set: "Read next", tags, cards change too.
+    edit(one_to_ones, "title: ", "slug: one-to-ones-that-matter\ntitle: Renamed, ")
+    check(live, example_project, tmp_path, "pages", "title")
+    reversible = post(example_project, "2026-11-20-make-the-decision-reversible.md")
+    edit(reversible, "description: Teams stall", "description: Groups stall")
+    edit(reversible, "## Build the way back in", "## Build the road back in\n\nMore words. " * 40)
+    check(live, example_project, tmp_path, "pages", "description-and-read-time")
+    assert live.update() == Update("none", 0)
+
+
+def test_moves_drafts_new_and_deleted_articles_rebuild_the_same_site(
+    live: LiveSite, example_project: Path, tmp_path: Path
+) -> None:
+    decide = post(example_project, "2026-10-22-decide-who-decides.md")
+    text = decide.read_text(encoding="utf-8")
+    date = re.search(r"^date: .*$", text, re.M)
+    assert date is not None
+    edit(decide, date.group(0), "date: 2026-11-21T08:00")  # from the second index page to the first
+    check(live, example_project, tmp_path, "full", "date")
+    edit(decide, "categories: [", "categories: [Growth, ")
+    check(live, example_project, tmp_path, "full", "category")
+    edit(decide, "title: ", "title: Renamed, ")  # no slug set: the URL follows the title
+    check(live, example_project, tmp_path, "full", "title-moves-url")
+    meetings = post(example_project, "2026-11-11-meetings-with-an-exit.md")
+    edit(meetings, "\n---\n", "\ndraft: true\n---\n")
+    check(live, example_project, tmp_path, "full", "draft-on")
+    edit(meetings, "\ndraft: true\n", "\n")
+    check(live, example_project, tmp_path, "full", "draft-off")
+    # Once the structure is rebuilt, text edits are cheap again.
+    edit(meetings, "\n\n", "\n\nAn edit after the rebuilds.\n\n")
+    check(live, example_project, tmp_path, "pages", "body-after-rebuilds")
+
+
+def test_new_and_deleted_articles_rebuild_the_same_site(
+    live: LiveSite, example_project: Path, tmp_path: Path
+) -> None:
+    new = post(example_project, "2026-11-21-a-new-article.md")
+    new.write_text(
+        "---\ntitle: A new article\ndate: 2026-11-21T10:00\nauthors: [amara]\n"
+        "categories: [Teams]\ntags: [decisions]\ndescription: Just written.\n---\n\n"
+        "First paragraph.\n\n<!-- more -->\n\n## More\n\nThe rest.\n",
+        encoding="utf-8",
+    )
+    check(live, example_project, tmp_path, "full", "new")
+    post(example_project, "2026-11-06-hire-for-the-team-you-need.md").unlink()
+    check(live, example_project, tmp_path, "full", "deleted")
+
+
+def test_template_and_site_config_edits_rebuild_the_same_site(
+    live: LiveSite, example_project: Path, tmp_path: Path
+) -> None:
+    edit(example_project / "templates/theme/main.html", "{% block", "{# edited #}{% block")
+    check(live, example_project, tmp_path, "full", "template")
+    edit(example_project / "site_config/site.yml", "one week at a time", "one week after another")
+    check(live, example_project, tmp_path, "full", "site-config")
+
+
+def test_a_bad_save_keeps_the_last_good_site_and_the_fix_is_picked_up(
+    live: LiveSite, example_project: Path, tmp_path: Path
+) -> None:
+    from generator.content.problems import ContentError
+
+    before = tree(live.site_dir)
+    article = post(example_project, "2026-11-02-one-to-ones-that-matter.md")
+    edit(article, "\n\n", "\n\nSee [this](no-such-article.md).\n\n")
+    with pytest.raises(ContentError) as raised:
+        live.update()
+    assert "no such article" in str(raised.value)
+    assert tree(live.site_dir) == before
+    edit(article, "See [this](no-such-article.md).", "Fixed.")
+    check(live, example_project, tmp_path, "pages", "fixed")
+
+
+def test_two_previews_in_one_process_keep_their_own_plugins(tmp_path: Path) -> None:
+    one = make_project(tmp_path / "one", examples=True)
+    two = make_project(tmp_path / "two", examples=True)
+    first = LiveSite(one, OPTIONS, tmp_path / "served-one", URL)
+    second = LiveSite(two, OPTIONS, tmp_path / "served-two", URL)
+    first.start()
+    second.start()
+    try:
+        edit(post(one, "2026-11-20-make-the-decision-reversible.md"), "undoing", "reversing")
+        assert first.update().kind == "pages"
+        assert second.update().kind == "none"
+        page = "posts/make-the-decision-reversible/index.html"
+        assert "reversing" in (first.site_dir / page).read_text(encoding="utf-8")
+        assert "reversing" not in (second.site_dir / page).read_text(encoding="utf-8")
+    finally:
+        first.stop()
+        second.stop()
