@@ -83,12 +83,17 @@ class _LinkRewriter(HTMLParser):
         self.out.append(f"<![{data}]>")
 
 
+# One attribute of a start tag: its name, and its value in whatever quoting it used.
+_ATTRIBUTE = re.compile(r"""(\s([^\s"'>/=]+)\s*=\s*)("[^"]*"|'[^']*'|[^\s"'=<>`]+)""")
+
+
 def _replace_attribute(tag: str, name: str, value: str, new: str) -> str:
-    """The tag text with one attribute's value replaced, whatever quoting it used."""
-    for quoted in (f'"{escape(value, quote=True)}"', f'"{value}"', f"'{value}'", value):
-        pattern = re.compile(rf"(\s{name}\s*=\s*){re.escape(quoted)}", re.I)
-        if pattern.search(tag):
-            return pattern.sub(lambda m: f'{m[1]}"{new}"', tag, count=1)
+    """The tag text with the first `name` attribute whose value is `value` (as the parser
+    read it, entities decoded) set to `new`, double-quoted."""
+    for found in _ATTRIBUTE.finditer(tag):
+        written = found[3][1:-1] if found[3][0] in "\"'" else found[3]
+        if found[2].lower() == name and unescape(written) == value:
+            return f'{tag[: found.start()]}{found[1]}"{new}"{tag[found.end() :]}'
     return tag
 
 
