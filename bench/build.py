@@ -13,6 +13,7 @@ on 127.0.0.1, one article edited, timed until the served page shows the edit ove
 
     bin/setup --bench                      # once: Pelican in .cache/bench/pelican
     .venv/bin/python bench/build.py [--articles 1000 3000] [--rounds 3] [--no-preview]
+    .venv/bin/python bench/build.py --articles 1000 --preview-only --edits 5
 """
 
 from __future__ import annotations
@@ -279,7 +280,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--edits", type=int, default=3)
     parser.add_argument("--no-preview", action="store_true")
+    parser.add_argument("--preview-only", action="store_true", help="skip the build rounds")
     args = parser.parse_args()
+    if args.preview_only:
+        report_preview(min(args.articles), args.edits)
+        return
     if not PELICAN.exists():
         raise SystemExit("Pelican is missing: run bin/setup --bench first")
     cold = {}
@@ -296,11 +301,14 @@ def main() -> None:
         small, large = min(cold), max(cold)
         print(f"\nscaling: t({large})/t({small}) = {cold[large] / cold[small]:.2f}")
     if not args.no_preview:
-        count = min(args.articles)
-        latencies = preview_latency(count, args.edits)
-        shown = ", ".join(f"{s:.2f}" for s in latencies)
-        print(f"\npreview at {count} articles, save to served page: {shown} s;")
-        print(f"median {statistics.median(latencies):.2f} s")
+        report_preview(min(args.articles), args.edits)
+
+
+def report_preview(count: int, edits: int) -> None:
+    latencies = preview_latency(count, edits)
+    shown = ", ".join(f"{s:.2f}" for s in latencies)
+    print(f"\npreview at {count} articles, save to served page: {shown} s;")
+    print(f"median {statistics.median(latencies):.2f} s")
 
 
 if __name__ == "__main__":

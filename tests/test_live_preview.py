@@ -90,7 +90,19 @@ def test_text_edits_render_only_what_shows_the_article(
     edit(reversible, "description: Teams stall", "description: Groups stall")
     edit(reversible, "## Build the way back in", "## Build the road back in\n\nMore words. " * 40)
     check(live, example_project, tmp_path, "pages", "description-and-read-time")
+    # Two saves at once: a draft the preview shows, and a scheduled article only the coming
+    # email would show (it has no page yet).
+    edit(
+        post(example_project, "2026-11-25-draft-delegation-ladder.md"),
+        "\n\n",
+        "\n\nDraft edit.\n\n",
+    )
+    edit(post(example_project, "2030-01-07-leading-in-the-new-decade.md"), "\n\n", "\n\nLater.\n\n")
+    check(live, example_project, tmp_path, "pages", "draft-and-scheduled")
     assert live.update() == Update("none", 0)
+    reversible.write_text(reversible.read_text(encoding="utf-8"), encoding="utf-8")
+    (example_project / "content/posts/.make-the-decision-reversible.md.swp").write_bytes(b"vim")
+    assert live.update() == Update("none", 0)  # saved unchanged; an editor's swap file
 
 
 def test_moves_drafts_new_and_deleted_articles_rebuild_the_same_site(

@@ -47,16 +47,19 @@ Stamp = tuple[int, int]
 
 
 def watched_files(root: Path) -> dict[Path, Stamp]:
-    """Every file the site is built from, with its modification time and size."""
+    """Every file the site is built from, with its modification time and size. Hidden files
+    are not: MkDocs leaves them out of the site, and editors keep their swap files there."""
     found: dict[Path, Stamp] = {}
     for name in WATCHED:
         top = root / name
         if top.is_file():
             found[top] = _stamp(top)
-        for folder, _dirs, names in os.walk(top):
+        for folder, dirs, names in os.walk(top):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
             for file in names:
-                path = Path(folder) / file
-                found[path] = _stamp(path)
+                if not file.startswith("."):
+                    path = Path(folder) / file
+                    found[path] = _stamp(path)
     return found
 
 
@@ -129,6 +132,9 @@ class LiveSite:
         fresh = _reread(built, changed) if built else None  # may raise ContentError
         if built is None or fresh is None:
             return self.rebuild(now_seen)
+        if not fresh:  # saved as it was
+            self.seen = now_seen
+            return Update("none", 0)
         self.built = None  # unusable should rendering fail half-way: the next save rebuilds
         with material_tuned():
             written = self._render_dependents(built, fresh)
@@ -187,8 +193,12 @@ class LiveSite:
                 targets.add(uri)
             targets |= plugin.shown_on.get(path, set())
         order = sorted(built.at[uri] for uri in targets if uri in built.at)
+        # As MkDocs builds: every page read before any is written, since a list page writes
+        # the excerpts its posts made when they were read.
         for index in order:
-            _render_again(built, index, plugin.files)
+            _read_again(built.pages[index], plugin.files)
+        for index in order:
+            _write_again(built.pages[index])
         _write_search_index(built)
         everything = list(plugin.articles.values())
         _write_changed(self.site_dir, build_feeds(plugin.site, everything, self.options.now))
@@ -211,7 +221,8 @@ def _reread(built: _Built, changed: set[Path]) -> dict[Path, Article] | None:
         article = reread_article(path, plugin.site, list(plugin.articles.values()))
         if placement(article) != placement(known[path]):
             return None
-        fresh[path] = article
+        if article != known[path]:
+            fresh[path] = article
     return fresh
 
 
@@ -254,14 +265,15 @@ def _restage(plugin: Any, post: Post, article: Article, config: Any) -> None:
     post.config.readtime = again.config.readtime
 
 
-def _render_again(built: _Built, index: int, files: Any) -> None:
-    record = built.pages[index]
-    args, kwargs = record.call
-    config = args[0]
+def _read_again(record: _Page, files: Any) -> None:
     if isinstance(record.page, Post):
         record.page.authors = []  # Material adds them again as it reads the page
-    mkdocs_build._populate_page(record.page, config, files)
-    entries = search_entries(config)
+    mkdocs_build._populate_page(record.page, record.call[0][0], files)
+
+
+def _write_again(record: _Page) -> None:
+    args, kwargs = record.call
+    entries = search_entries(args[0])
     assert entries is not None
     before = len(entries)
     mkdocs_build._build_page(record.page, *args, **kwargs)
