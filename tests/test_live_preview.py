@@ -105,30 +105,32 @@ def test_text_edits_render_only_what_shows_the_article(
     assert live.update() == Update("none", 0)  # saved unchanged; an editor's swap file
 
 
-def test_moves_drafts_new_and_deleted_articles_rebuild_the_same_site(
+def test_moved_and_drafted_articles_plan_the_site_again_and_write_what_changed(
     live: LiveSite, example_project: Path, tmp_path: Path
 ) -> None:
     decide = post(example_project, "2026-10-22-decide-who-decides.md")
     text = decide.read_text(encoding="utf-8")
     date = re.search(r"^date: .*$", text, re.M)
     assert date is not None
+    pages = len(list(live.site_dir.rglob("index.html")))
     edit(decide, date.group(0), "date: 2026-11-21T08:00")  # from the second index page to the first
-    check(live, example_project, tmp_path, "full", "date")
+    moved = check(live, example_project, tmp_path, "planned", "date")
+    assert moved.pages < pages  # the site is planned again, but not all written again
     edit(decide, "categories: [", "categories: [Growth, ")
-    check(live, example_project, tmp_path, "full", "category")
+    check(live, example_project, tmp_path, "planned", "category")
     edit(decide, "title: ", "title: Renamed, ")  # no slug set: the URL follows the title
-    check(live, example_project, tmp_path, "full", "title-moves-url")
+    check(live, example_project, tmp_path, "planned", "title-moves-url")
     meetings = post(example_project, "2026-11-11-meetings-with-an-exit.md")
     edit(meetings, "\n---\n", "\ndraft: true\n---\n")
-    check(live, example_project, tmp_path, "full", "draft-on")
+    check(live, example_project, tmp_path, "planned", "draft-on")
     edit(meetings, "\ndraft: true\n", "\n")
-    check(live, example_project, tmp_path, "full", "draft-off")
+    check(live, example_project, tmp_path, "planned", "draft-off")
     # Once the structure is rebuilt, text edits are cheap again.
     edit(meetings, "\n\n", "\n\nAn edit after the rebuilds.\n\n")
     check(live, example_project, tmp_path, "pages", "body-after-rebuilds")
 
 
-def test_new_and_deleted_articles_rebuild_the_same_site(
+def test_new_and_deleted_articles_plan_the_site_again_and_write_what_changed(
     live: LiveSite, example_project: Path, tmp_path: Path
 ) -> None:
     new = post(example_project, "2026-11-21-a-new-article.md")
@@ -138,9 +140,11 @@ def test_new_and_deleted_articles_rebuild_the_same_site(
         "First paragraph.\n\n<!-- more -->\n\n## More\n\nThe rest.\n",
         encoding="utf-8",
     )
-    check(live, example_project, tmp_path, "full", "new")
+    pages = len(list(live.site_dir.rglob("index.html")))
+    added = check(live, example_project, tmp_path, "planned", "new")
     post(example_project, "2026-11-06-hire-for-the-team-you-need.md").unlink()
-    check(live, example_project, tmp_path, "full", "deleted")
+    deleted = check(live, example_project, tmp_path, "planned", "deleted")
+    assert added.pages < pages + 1 and deleted.pages < pages
 
 
 def test_template_and_site_config_edits_rebuild_the_same_site(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -21,18 +21,22 @@ def article_files(config: SiteConfig) -> list[Path]:
 
 
 def read_content(
-    root: Path, jobs: int = 1
+    root: Path, jobs: int = 1, unchanged: Mapping[Path, Article] | None = None
 ) -> tuple[SiteConfig | None, list[Article], list[Problem]]:
     """Everything `press check` reports, in one pass; never raises for bad content.
 
     With `jobs` > 1 the articles are read (and those the render cache lacks converted) by
-    that many processes; the result is the same, in the same order."""
+    that many processes; the result is the same, in the same order. `unchanged` holds
+    articles read before from files not changed since (`press serve`), and reused."""
     config, problems = read_site(root)
     if config is None:
         return None, [], problems
     files = article_files(config)
+    kept = unchanged or {}
+    new = [path for path in files if path not in kept]
+    read = dict(zip(new, _read_articles(new, config, jobs), strict=True))
     articles: list[Article] = []
-    for article, found in _read_articles(files, config, jobs):
+    for article, found in (read[f] if f in read else (kept[f], []) for f in files):
         problems += found
         if article:
             articles.append(article)
@@ -82,9 +86,9 @@ def near_duplicate_tags(articles: list[Article], config: SiteConfig) -> list[Pro
 
 
 def load_content(
-    root: Path, strict: bool = False, jobs: int = 1
+    root: Path, strict: bool = False, jobs: int = 1, unchanged: Mapping[Path, Article] | None = None
 ) -> tuple[SiteConfig, list[Article]]:
-    config, articles, problems = read_content(root, jobs)
+    config, articles, problems = read_content(root, jobs, unchanged)
     if config is None or errors_of(problems, strict):
         raise ContentError(errors_of(problems, strict))
     return config, articles

@@ -31,7 +31,6 @@ from mkdocs.utils import get_relative_url
 
 from generator.content.articles import Article
 from generator.content.links import rewrite_links
-from generator.content.rendering import MarkdownRenderer
 
 Shown = Callable[[Article, Page], None]  # an article is shown on a page other than its own
 
@@ -193,14 +192,14 @@ class DeferredExcerpt(Excerpt):
 _FIRST_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
 
 
-def render_with(page: Page, renderer: MarkdownRenderer) -> None:
-    """Makes `page.render` convert with the site's one Markdown parser: for the pages press
-    generates (newsletter issues, tags), instead of a new parser per page. What MkDocs' own
-    render adds is redone: links resolved relative to the page, the ids it offers, and the
-    title taken from a leading level-1 heading."""
+def render_with(page: Page, convert: Callable[[str], tuple[str, list[dict[str, Any]]]]) -> None:
+    """Makes `page.render` convert with `convert`, the site's one Markdown parser (or what it
+    made before): for the pages press generates (newsletter issues, tags), instead of a new
+    parser per page. What MkDocs' own render adds is redone: links resolved relative to the
+    page, the ids it offers, and the title taken from a leading level-1 heading."""
 
     def render(config: Any, files: Files) -> None:
-        html, toc = renderer.render(page.markdown or "")
+        html, toc = convert(page.markdown or "")
         page.content = relative_links(html, page.file.src_uri, page.url, files)
         page.toc = get_toc(toc)
         page.present_anchor_ids = anchor_ids(html)

@@ -1,26 +1,29 @@
 """`press serve`'s site, kept built in memory: after a save, only what depends on it is
-rendered again.
+written again.
 
-A full build is MkDocs' own `build`, watched: it keeps the configuration, the files, and per
-page its `_build_page` call and the search entries that page made. A save that leaves every
-article where it was (its body, title, description, read time or call to action changed; not
-its date, slug, categories, tags, authors, draft flag, pin, links or picture) then renders
-only the article's page, the pages that show it (its excerpt, or it under "Read next", as
-recorded while they were rendered), the generated pages whose source changed (the newsletter
-issue that lists it, tag pages, the coming email), its share card, the feeds and the search
-index. Anything else (a new, moved or deleted article, a template, mkdocs.yml,
-site_config/) takes a full build. Either way the site is the same, byte for byte, as a fresh
-full build (tests/test_live_preview.py makes the nine edits the preview must get right).
+A full build is MkDocs' own `build`, recorded (built_pages.py): per page its `_build_page`
+call, its search entries, the articles it shows and a fingerprint of what it was made from.
+After a save:
+- an edit that leaves every article where it was (its body, title, description, read time or
+  call to action changed; not its date, slug, categories, tags, authors, draft flag, pin,
+  links or picture) renders only the article's page, the pages that show it (its excerpt,
+  or it under "Read next"), the generated pages whose source changed (the newsletter issue
+  that lists it, tag pages, the coming email), its share card, the feeds and the search
+  index ("pages");
+- any other change to articles only (new, moved, re-dated, recategorised, drafted or deleted)
+  plans the whole site again, as MkDocs and Material must to place every post, but writes
+  only the pages whose fingerprint changed ("planned");
+- anything else (a template, mkdocs.yml, site_config/, other content) builds it all ("full").
+Each way the site is the same, byte for byte, as a fresh full build
+(tests/test_live_preview.py makes the nine edits the preview must get right).
 """
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from copy import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,13 +38,20 @@ from generator.content.loader import load_content, reread_article
 from generator.content.problems import display_path
 from generator.content.related import RelatedReading
 from generator.feeds.build import build_feeds
+from generator.site.built_pages import (
+    BuiltSite,
+    keeping_site,
+    read_again,
+    recording,
+    write_again,
+    write_search_index,
+)
 from generator.site.mkdocs_adapter import material_tuned, press_plugin
 from generator.site.newsletter import issues_showing
 from generator.site.options import BuildOptions
 from generator.site.parallel_pages import search_entries
 
 WATCHED = ("content", "site_config", "templates", "mkdocs.yml")
-log = logging.getLogger("mkdocs.press")
 
 Stamp = tuple[int, int]
 
@@ -80,23 +90,9 @@ def placement(article: Article) -> tuple[Any, ...]:
     return (*where, a.authors, a.categories, a.tags, a.links, a.image, a.image_alt)
 
 
-@dataclass
-class _Page:
-    page: Any
-    call: tuple[tuple[Any, ...], dict[str, Any]]  # MkDocs' `_build_page` arguments
-    entries: list[dict[str, Any]]  # what the page added to the search index
-
-
-@dataclass
-class _Built:
-    config: Any
-    pages: list[_Page] = field(default_factory=list)
-    at: dict[str, int] = field(default_factory=dict)  # page index by source URI
-
-
 @dataclass(frozen=True)
 class Update:
-    kind: str  # "none", "pages" (only what depended on the change) or "full"
+    kind: str  # "none", "pages" (only what showed the articles), "planned" or "full"
     pages: int  # pages written
 
 
@@ -105,7 +101,7 @@ class LiveSite:
 
     def __init__(self, root: Path, options: BuildOptions, site_dir: Path, serve_url: str) -> None:
         self.root, self.options, self.site_dir, self.serve_url = root, options, site_dir, serve_url
-        self.built: _Built | None = None
+        self.built: BuiltSite | None = None
         self.seen: dict[Path, Stamp] = {}
         self.session: Any = None  # the first configuration: its plugins last the session
         self.plugins: dict[str, Any] = {}  # the session's plugins (see _config)
@@ -131,7 +127,8 @@ class LiveSite:
         built = self.built
         fresh = _reread(built, changed) if built else None  # may raise ContentError
         if built is None or fresh is None:
-            return self.rebuild(now_seen)
+            articles_only = built is not None and _only_articles(built, changed)
+            return self.rebuild(now_seen, built if articles_only else None, changed)
         if not fresh:  # saved as it was
             self.seen = now_seen
             return Update("none", 0)
@@ -143,27 +140,46 @@ class LiveSite:
         self.built, self.seen = built, now_seen
         return Update("pages", written)
 
-    def rebuild(self, now_seen: dict[Path, Stamp] | None = None) -> Update:
-        """A full build; MkDocs' own, watched."""
+    def rebuild(
+        self,
+        now_seen: dict[Path, Stamp] | None = None,
+        earlier: BuiltSite | None = None,
+        changed: set[Path] | None = None,
+    ) -> Update:
+        """A full build, MkDocs' own, watched. Given the `earlier` build in the folder (when
+        only articles changed), the site is planned again whole but only pages made from
+        something new are written ("planned"); otherwise everything is ("full")."""
         from generator.site.mkdocs_adapter import RenderError
 
         now_seen = now_seen or watched_files(self.root)
-        self.built = None
-        loaded = load_content(self.root)  # ContentError before anything is written
+        self.built = None  # until this build is through, the next save builds whole
+        unchanged = {}
+        if earlier is not None:
+            known = press_plugin(earlier.config).articles.values()
+            unchanged = {a.source: a for a in known if a.source not in (changed or set())}
+        # ContentError before anything is written
+        loaded = load_content(self.root, unchanged=unchanged)
         config = self._config()
         plugin = press_plugin(config)
+        if earlier is None:
+            plugin.forget()
         plugin.options = replace(self.options, content=loaded)
-        built = _Built(config)
+        built = BuiltSite(config)
+        kept = keeping_site(self.site_dir) if earlier else nullcontext(None)
         try:
-            with material_tuned(), _watching(built):
+            with material_tuned(), recording(built, earlier), kept as site:
                 mkdocs_build.build(config, serve_url=self.serve_url)
         except SystemExit as exc:
             raise RenderError(f"mkdocs build aborted ({exc})") from exc
         plugin.options = self.options  # the content is read again from here on
-        site, articles = loaded
-        _write_changed(self.site_dir, build_feeds(site, articles, self.options.now))
+        site_config, articles = loaded
+        feeds = build_feeds(site_config, articles, self.options.now)
+        _write_changed(self.site_dir, feeds)
+        if site is not None:
+            site.remove_unmade({r.dest for r in built.pages} | set(feeds))
         self.built, self.seen = built, now_seen
-        return Update("full", len(built.pages))
+        kind = "planned" if earlier else "full"
+        return Update(kind, len(built.pages) - built.kept)
 
     def _config(self) -> Any:
         # MkDocs keeps plugins that have `on_startup` in a cache on its config schema, shared
@@ -179,7 +195,7 @@ class LiveSite:
         press_plugin(config).options = self.options
         return config
 
-    def _render_dependents(self, built: _Built, fresh: dict[Path, Article]) -> int | None:
+    def _render_dependents(self, built: BuiltSite, fresh: dict[Path, Article]) -> int | None:
         """Pages written, or None when the change needs a full build."""
         plugin = press_plugin(built.config)
         generated = _take_articles(plugin, fresh, self.options)
@@ -191,15 +207,15 @@ class LiveSite:
             if uri in built.at:
                 _restage(plugin, built.pages[built.at[uri]].page, article, built.config)
                 targets.add(uri)
-            targets |= plugin.shown_on.get(path, set())
+            targets |= plugin.showing(path)
         order = sorted(built.at[uri] for uri in targets if uri in built.at)
         # As MkDocs builds: every page read before any is written, since a list page writes
         # the excerpts its posts made when they were read.
         for index in order:
-            _read_again(built.pages[index], plugin.files)
+            read_again(built.pages[index], plugin.files)
         for index in order:
-            _write_again(built.pages[index])
-        _write_search_index(built)
+            write_again(built.pages[index])
+        write_search_index(built)
         everything = list(plugin.articles.values())
         _write_changed(self.site_dir, build_feeds(plugin.site, everything, self.options.now))
         visible = {id(a) for a in plugin.visible}
@@ -207,7 +223,13 @@ class LiveSite:
         return len(order)
 
 
-def _reread(built: _Built, changed: set[Path]) -> dict[Path, Article] | None:
+def _only_articles(built: BuiltSite, changed: set[Path]) -> bool:
+    """Whether every changed file is an article, new, edited or deleted."""
+    posts = press_plugin(built.config).site.posts_dir
+    return all(path.suffix == ".md" and path.is_relative_to(posts) for path in changed)
+
+
+def _reread(built: BuiltSite, changed: set[Path]) -> dict[Path, Article] | None:
     """The saved articles, read and checked again; None unless every changed file is an
     article that stays where it was (see `placement`)."""
     plugin = press_plugin(built.config)
@@ -265,31 +287,6 @@ def _restage(plugin: Any, post: Post, article: Article, config: Any) -> None:
     post.config.readtime = again.config.readtime
 
 
-def _read_again(record: _Page, files: Any) -> None:
-    if isinstance(record.page, Post):
-        record.page.authors = []  # Material adds them again as it reads the page
-    mkdocs_build._populate_page(record.page, record.call[0][0], files)
-
-
-def _write_again(record: _Page) -> None:
-    args, kwargs = record.call
-    entries = search_entries(args[0])
-    assert entries is not None
-    before = len(entries)
-    mkdocs_build._build_page(record.page, *args, **kwargs)
-    record.entries = entries[before:]
-    del entries[before:]
-
-
-def _write_search_index(built: _Built) -> None:
-    entries = search_entries(built.config)
-    assert entries is not None
-    entries[:] = [entry for record in built.pages for entry in record.entries]
-    for plugin in built.config.plugins.values():
-        if getattr(plugin, "search_index", None) is not None:
-            plugin.on_post_build(config=built.config)
-
-
 def _write_changed(site_dir: Path, outputs: dict[str, bytes]) -> None:
     for relative, data in outputs.items():
         path = site_dir / relative
@@ -297,23 +294,3 @@ def _write_changed(site_dir: Path, outputs: dict[str, bytes]) -> None:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-
-
-@contextmanager
-def _watching(built: _Built) -> Iterator[None]:
-    """MkDocs' page loop, recording each page's call and search entries as it writes them."""
-    original: Callable[..., None] = mkdocs_build._build_page
-
-    def build_page(page: Any, config: Any, *args: Any, **kwargs: Any) -> None:
-        entries = search_entries(config)
-        before = len(entries) if entries is not None else 0
-        original(page, config, *args, **kwargs)
-        made = list(entries[before:]) if entries is not None else []
-        built.at[page.file.src_uri] = len(built.pages)
-        built.pages.append(_Page(page, ((config, *args), kwargs), made))
-
-    mkdocs_build._build_page = build_page  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        mkdocs_build._build_page = original  # type: ignore[assignment]

@@ -10,30 +10,46 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from generator.content.articles import Article
 from generator.content.front_matter import format_front_matter
-from generator.content.site_config import SiteConfig
 from generator.content.links import absolute_html, source_urls
+from generator.content.site_config import SiteConfig
 from generator.digest.render import UNSUBSCRIBE_PLACEHOLDER, render_digest
 from generator.digest.schedule import past_issues
+from generator.site.session_memo import SessionMemo
 
 INDEX = "newsletter/index.md"
 
 
 def newsletter_pages(
-    site: SiteConfig, articles: list[Article], now: datetime, days: Collection[date] | None = None
+    site: SiteConfig,
+    articles: list[Article],
+    now: datetime,
+    days: Collection[date] | None = None,
+    memo: SessionMemo[Any] | None = None,
 ) -> dict[str, str]:
     """Markdown pages and archived emails keyed by path under content/; the index exists even
-    before the first digest. With `days`, only those issues' pages and the index."""
+    before the first digest. With `days`, only those issues' pages and the index. With a
+    `memo` (`press serve`), an issue whose articles and links are as before is not rendered
+    again."""
     issues = past_issues(site, articles, now)
     urls = source_urls(articles, site)
+    links = hash(tuple(sorted(urls.items())))
     pages = {INDEX: _index(site, issues)}
     for day, week in issues.items():
         if days is not None and day not in days:
             continue
-        pages[f"newsletter/{day.isoformat()}.md"] = _issue(site, day, week, urls)
-        pages[archived_email_path(day)] = archived_email(site, week, day, articles)
+
+        def make(day: date = day, week: list[Article] = week) -> tuple[Any, str, str]:
+            # The week is kept with the result, so the ids in the key stay its articles'.
+            return week, _issue(site, day, week, urls), archived_email(site, week, day, articles)
+
+        key = (day, links, tuple(id(a) for a in week))
+        _week, issue, email = memo.get(key, make) if memo is not None else make()
+        pages[f"newsletter/{day.isoformat()}.md"] = issue
+        pages[archived_email_path(day)] = email
     return pages
 
 

@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
@@ -44,6 +46,7 @@ from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
 from generator.site.parallel_pages import PageWriter
 from generator.site.seo import page_meta
+from generator.site.session_memo import SessionMemo
 from generator.site.staging import normalized_post
 from generator.site.tags import TAGS_INDEX, tag_pages
 from generator.tokens import Signer
@@ -68,9 +71,16 @@ class PressPlugin(BasePlugin):
         self.rendered_views: dict[str, Any] = {}  # list pages' conversions, by their Markdown
         self.newest_listed: dict[int, Any] = {}  # newest modification, by list of posts
         self.page_writer: PageWriter | None = None  # set by `press build --jobs N`
-        # The pages other than its own that show an article (its excerpt, or it in "Read
-        # next"), by its source: what `press serve` renders again when only its text changed.
-        self.shown_on: dict[Path, set[str]] = {}
+        # The articles each page shows other than its own (as excerpts, or under "Read
+        # next"), by the page's source: `press serve` renders again the pages showing an
+        # article whose text changed.
+        self.shows: dict[str, set[Path]] = {}
+        # Kept while the plugin lives (a `press serve` session), so a new plan of the site
+        # converts and renders only what changed: generated pages' HTML by their Markdown,
+        # newsletter issues by their articles, and compiled templates by their source.
+        self.conversions: SessionMemo[tuple[str, list[dict[str, Any]]]] = SessionMemo()
+        self.issues: SessionMemo[Any] = SessionMemo()
+        self.templates = _CompiledTemplates()
         self.files = Files([])
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -96,7 +106,9 @@ class PressPlugin(BasePlugin):
         self.related = RelatedReading(articles, options.now)
         self.rendered_views = {}
         self.newest_listed = {}
-        self.shown_on = {}
+        self.shows = {}
+        self.conversions.next_build()
+        self.issues.next_build()
         if self.stage_dir is None:  # a build without on_startup (an older MkDocs)
             self.stage_dir = Path(tempfile.mkdtemp(prefix="press-posts-"))
         for old in self.stage_dir.glob("*.md"):  # a rebuild: last round's copies go
@@ -144,7 +156,7 @@ class PressPlugin(BasePlugin):
         if isinstance(page, View):
             render_memoised(page, self.rendered_views)
         elif page.file.generated_by == "press" and article is None:
-            render_with(page, self.site.markdown)
+            render_with(page, self._convert)
         if article is None or not isinstance(page, Post):
             return markdown
         page.excerpt = cached_excerpt(page, article, files, config.site_url or "", self.note_shown)
@@ -197,8 +209,26 @@ class PressPlugin(BasePlugin):
     def _draft_shown(self, article: Article) -> bool:
         return self.build.include_drafts and article.draft
 
+    def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
+        env.bytecode_cache = self.templates
+        return env
+
+    def forget(self) -> None:
+        """Drops what earlier builds made: the next may have other settings or templates."""
+        self.conversions.forget()
+        self.issues.forget()
+
+    def _convert(self, markdown: str) -> tuple[str, list[dict[str, Any]]]:
+        assert self.site is not None
+        renderer = self.site.markdown
+        return self.conversions.get(markdown, lambda: renderer.render(markdown))
+
     def note_shown(self, article: Article, page: Page) -> None:
-        self.shown_on.setdefault(article.source, set()).add(page.file.src_uri)
+        self.shows.setdefault(page.file.src_uri, set()).add(article.source)
+
+    def showing(self, source: Path) -> set[str]:
+        """The pages that show the article read from `source`, other than its own."""
+        return {page for page, shown in self.shows.items() if source in shown}
 
     def stage(self, article: Article) -> str:
         """Writes the copy of `article` that Material reads; returns its path."""
@@ -225,7 +255,7 @@ class PressPlugin(BasePlugin):
         and the index."""
         assert self.site is not None
         articles = list(self.articles.values())
-        return newsletter_pages(self.site, articles, self.build.now, days)
+        return newsletter_pages(self.site, articles, self.build.now, days, self.issues)
 
     def tag_sources(self) -> dict[str, str]:
         assert self.site is not None
@@ -263,6 +293,21 @@ class PressPlugin(BasePlugin):
             if listed:
                 self.newest_listed[id(listed)] = known
         return known
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled Jinja templates in memory. Jinja checks each against its template's source,
+    so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
 
 
 class IndexedPages(list):  # type: ignore[type-arg]

@@ -1,0 +1,159 @@
+"""The pages of a `press serve` build as MkDocs wrote them, kept to write some of them again.
+
+`recording` watches MkDocs' page loop and keeps, per page, its `_build_page` call, the search
+entries it made, the articles it shows and the fingerprint of what it was made from
+(page_inputs.py). Given the record of an earlier build into the same folder, a page whose
+fingerprint is unchanged is not written again: its file and its search entries stay.
+`keeping_site` lets such a build leave the folder in place and afterwards removes what it no
+longer makes (a deleted article's page, a pagination page fewer).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mkdocs.commands.build as mkdocs_build
+import mkdocs.utils
+from material.plugins.blog.structure import Post
+
+from generator.site.page_inputs import PagePrints
+from generator.site.parallel_pages import search_entries
+
+
+@dataclass
+class PageRecord:
+    page: Any
+    call: tuple[tuple[Any, ...], dict[str, Any]]  # MkDocs' `_build_page` arguments
+    entries: list[dict[str, Any]]  # what the page added to the search index
+    shows: set[Path]  # the articles it shows other than its own
+    fingerprint: str | None  # None: write it again whatever the next plan says
+    dest: str  # its file, relative to the site folder
+
+
+@dataclass
+class BuiltSite:
+    config: Any
+    pages: list[PageRecord] = field(default_factory=list)
+    at: dict[str, int] = field(default_factory=dict)  # page index by source URI
+    kept: int = 0  # pages an earlier build wrote, left as they were
+
+    def record(self, src_uri: str) -> PageRecord | None:
+        at = self.at.get(src_uri)
+        return self.pages[at] if at is not None else None
+
+
+@contextmanager
+def recording(built: BuiltSite, earlier: BuiltSite | None = None) -> Iterator[None]:
+    """MkDocs' page loop, recorded into `built`; pages unchanged since `earlier` are kept."""
+    original: Callable[..., None] = mkdocs_build._build_page
+    prints: list[PagePrints] = []
+
+    def build_page(page: Any, config: Any, doc_files: Any, nav: Any, *args: Any, **kw: Any) -> None:
+        press = config.plugins["press"]
+        if not prints:
+            prints.append(PagePrints(config.plugins["material/blog"], press))
+        shape = {"args": args[1:], **kw}  # after the Jinja environment
+        fingerprint = prints[0].of(page, nav, shape)
+        entries = search_entries(config)
+        src, dest = page.file.src_uri, _relative_dest(page, config)
+        old = earlier.record(src) if earlier and entries is not None else None
+        if old and (old.fingerprint, old.dest) == (fingerprint, dest) and _exists(page):
+            assert entries is not None
+            entries.extend(old.entries)
+            press.shows[src] = set(old.shows)
+            made, built.kept = old.entries, built.kept + 1
+        else:
+            before = len(entries) if entries is not None else 0
+            original(page, config, doc_files, nav, *args, **kw)
+            made = list(entries[before:]) if entries is not None else []
+        shows = set(press.shows.get(src, ()))
+        call = ((config, doc_files, nav, *args), kw)
+        built.at[src] = len(built.pages)
+        built.pages.append(PageRecord(page, call, made, shows, fingerprint, dest))
+
+    mkdocs_build._build_page = build_page  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        mkdocs_build._build_page = original  # type: ignore[assignment]
+
+
+def _relative_dest(page: Any, config: Any) -> str:
+    return os.path.relpath(page.file.abs_dest_path, config.site_dir)
+
+
+def _exists(page: Any) -> bool:
+    return os.path.isfile(page.file.abs_dest_path)
+
+
+def read_again(record: PageRecord, files: Any) -> None:
+    """MkDocs reads the page again (its Markdown events and render)."""
+    if isinstance(record.page, Post):
+        record.page.authors = []  # Material adds them again as it reads the page
+    mkdocs_build._populate_page(record.page, record.call[0][0], files)
+
+
+def write_again(record: PageRecord) -> None:
+    """MkDocs writes the page again; its search entries are replaced."""
+    args, kwargs = record.call
+    entries = search_entries(args[0])
+    assert entries is not None
+    before = len(entries)
+    mkdocs_build._build_page(record.page, *args, **kwargs)
+    record.entries = entries[before:]
+    record.fingerprint = None  # made from the edited article, not what the plan recorded
+    del entries[before:]
+
+
+def write_search_index(built: BuiltSite) -> None:
+    """The search index from every page's entries, in page order, as a build writes it."""
+    entries = search_entries(built.config)
+    assert entries is not None
+    entries[:] = [entry for record in built.pages for entry in record.entries]
+    for plugin in built.config.plugins.values():
+        if getattr(plugin, "search_index", None) is not None:
+            plugin.on_post_build(config=built.config)
+
+
+class KeptSite:
+    """A build into a folder it does not empty first: see `keeping_site`."""
+
+    def __init__(self, site_dir: Path) -> None:
+        self.site_dir = site_dir
+        marker = site_dir / ".press-build-started"
+        marker.write_bytes(b"")
+        # File times come from the same coarse clock: anything this build writes is at least
+        # as new as the marker, and the last build ended long before it was made.
+        self.started = marker.stat().st_mtime_ns
+        marker.unlink()
+
+    def remove_unmade(self, kept: set[str]) -> int:
+        """Removes the files this build neither wrote nor kept; returns how many."""
+        removed = 0
+        for folder, _dirs, names in os.walk(self.site_dir, topdown=False):
+            for name in names:
+                path = os.path.join(folder, name)
+                relative = os.path.relpath(path, self.site_dir)
+                if relative not in kept and os.stat(path).st_mtime_ns < self.started:
+                    os.unlink(path)
+                    removed += 1
+            if folder != str(self.site_dir) and not os.listdir(folder):
+                os.rmdir(folder)
+        return removed
+
+
+@contextmanager
+def keeping_site(site_dir: Path) -> Iterator[KeptSite]:
+    """MkDocs' build without its emptying of the site folder first."""
+    kept = KeptSite(site_dir)
+    clean = mkdocs.utils.clean_directory
+    mkdocs.utils.clean_directory = lambda directory: None  # type: ignore[assignment]
+    try:
+        yield kept
+    finally:
+        mkdocs.utils.clean_directory = clean  # type: ignore[assignment]
