@@ -189,3 +189,38 @@ def test_two_previews_in_one_process_keep_their_own_plugins(tmp_path: Path) -> N
     finally:
         first.stop()
         second.stop()
+
+
+def test_random_article_edits_on_a_larger_site_match_fresh_builds(tmp_path: Path) -> None:
+    """Seeded, so the same edits every run: re-dated, recategorised, retagged, drafted,
+    renamed (its URL follows the title, and other posts link to it) and new articles."""
+    import random
+
+    from bench.corpus import make_corpus
+
+    project = make_corpus(tmp_path / "corpus", 30)
+    rng = random.Random(16)
+    posts = sorted((project / "content/posts").glob("*.md"))
+    site = LiveSite(project, OPTIONS, tmp_path / "served", URL)
+    site.start()
+    edits = [
+        lambda text: re.sub(r"^date: .*$", "date: 2026-11-20T06:30:00", text, count=1, flags=re.M),
+        lambda text: re.sub(r"^categories: .*$", "categories: [Teams, Growth]", text, flags=re.M),
+        lambda text: text.replace("\n---\n", "\ntags: [feedback, hiring]\n---\n", 1),
+        lambda text: text.replace("\n---\n", "\ndraft: true\n---\n", 1),
+        lambda text: re.sub(r"^title: ", "title: Renamed ", text, count=1, flags=re.M),
+    ]
+    try:
+        for n, change in enumerate(edits):
+            target = rng.choice(posts)
+            target.write_text(change(target.read_text(encoding="utf-8")), encoding="utf-8")
+            check(site, project, tmp_path, "planned", f"edit-{n}")
+        new = project / "content/posts/2026-11-19-new.md"
+        new.write_text(
+            "---\ntitle: New in the middle\ndate: 2026-11-19T12:00:00\nauthors: [amara]\n"
+            "categories: [Teams]\ntags: [feedback]\ndescription: Fresh.\n---\n\nHello.\n",
+            encoding="utf-8",
+        )
+        check(site, project, tmp_path, "planned", "new")
+    finally:
+        site.stop()
