@@ -9,7 +9,8 @@ The same generated corpus (bench/corpus.py) is built, in alternating rounds, by:
   pages, and RSS and Atom feeds (its default theme; it has no search index).
 Each build runs in a fresh process; peak RSS is that process's (press's conversion workers
 are not counted; they hold only what they convert). Then the preview latency: `press serve`
-on 127.0.0.1, one article edited, timed until the served page shows the edit over HTTP.
+on 127.0.0.1, one article edited (its text, then its date), timed until the served page
+shows the edit over HTTP.
 
     bin/setup --bench                      # once: Pelican in .cache/bench/pelican
     .venv/bin/python bench/build.py [--articles 1000 3000] [--rounds 3] [--no-preview]
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -236,7 +238,9 @@ def wait_for(url: str, text: str, limit: float) -> float:
     raise SystemExit(f"{url} did not show {text!r} within {limit:.0f} s")
 
 
-def preview_latency(count: int, edits: int) -> list[float]:
+def preview_latency(count: int, edits: int) -> dict[str, list[float]]:
+    """Seconds from a save to the served post page showing it: `edits` text edits (the
+    excerpt changes), then `edits` re-datings (the article moves between list pages)."""
     with tempfile.TemporaryDirectory() as tmp:
         project = make_corpus(Path(tmp) / "press", count)
         post = sorted((project / "content/posts").glob("*.md"))[count // 2]
@@ -253,13 +257,25 @@ def preview_latency(count: int, edits: int) -> list[float]:
         try:
             url = f"http://127.0.0.1:{port}/posts/{slug}/"
             wait_for(url, "</html>", 900)
-            latencies = []
+            latencies: dict[str, list[float]] = {"text edit": [], "re-dated": []}
             for n in range(edits):
                 marker = f"Edited-{n}-{time.time_ns()}"
                 text = post.read_text().replace("<!-- more -->", f"{marker}\n\n<!-- more -->", 1)
                 post.write_text(text)
-                latencies.append(wait_for(url, marker, 900))
+                latencies["text edit"].append(wait_for(url, marker, 900))
                 time.sleep(1)  # let the watcher settle before the next edit
+            for n in range(edits):
+                day = 2 + n
+                text = re.sub(
+                    r"^date: .*$",
+                    f"date: 2026-04-{day:02d}T10:30:00",
+                    post.read_text(),
+                    count=1,
+                    flags=re.M,
+                )
+                post.write_text(text)
+                latencies["re-dated"].append(wait_for(url, f"{day:02d}/04/2026", 900))
+                time.sleep(1)
             return latencies
         finally:
             server.terminate()
@@ -305,10 +321,10 @@ def main() -> None:
 
 
 def report_preview(count: int, edits: int) -> None:
-    latencies = preview_latency(count, edits)
-    shown = ", ".join(f"{s:.2f}" for s in latencies)
-    print(f"\npreview at {count} articles, save to served page: {shown} s;")
-    print(f"median {statistics.median(latencies):.2f} s")
+    print(f"\npreview at {count} articles, save to served page:")
+    for kind, latencies in preview_latency(count, edits).items():
+        shown = ", ".join(f"{s:.2f}" for s in latencies)
+        print(f"  {kind}: {shown} s; median {statistics.median(latencies):.2f} s")
 
 
 if __name__ == "__main__":
