@@ -53,6 +53,7 @@ def _read_articles(
         return [read_article(path, config) for path in files]
     global _reading
     _reading = (files, config)  # forked workers inherit it; the config holds a parser
+    config.markdown.fingerprint  # noqa: B018 - worked out once here, not in every worker
     context = multiprocessing.get_context("fork")
     chunk = max(1, len(files) // (4 * jobs))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
