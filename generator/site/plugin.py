@@ -64,6 +64,7 @@ class PressPlugin(BasePlugin):
     def __init__(self) -> None:
         self.options: BuildOptions | None = None
         self.stage_dir: Path | None = None
+        self.staged: dict[Path, str] = {}  # the copies in stage_dir, by path: their text
         self.site: SiteConfig | None = None
         self.articles: dict[str, Article] = {}  # by src_uri relative to content/
         self.visible: list[Article] = []
@@ -111,8 +112,8 @@ class PressPlugin(BasePlugin):
         self.issues.next_build()
         if self.stage_dir is None:  # a build without on_startup (an older MkDocs)
             self.stage_dir = Path(tempfile.mkdtemp(prefix="press-posts-"))
-        for old in self.stage_dir.glob("*.md"):  # a rebuild: last round's copies go
-            old.unlink()
+        # A rebuild: last round's copies stay until on_files, which rewrites only those
+        # that changed and removes the rest.
         config.site_name, config.site_url = site.name, site.url
         config.site_description = site.description
         _configure_blog(config, site, options.include_drafts)
@@ -129,6 +130,7 @@ class PressPlugin(BasePlugin):
             files.remove(file)
             if id(article) in visible:
                 files.append(File.generated(config, file.src_uri, abs_src_path=self.stage(article)))
+        self._remove_unstaged()
         self._add_newsletter_pages(files, config)
         self._add_tag_pages(files, config)
         if self.build.email_preview:
@@ -235,8 +237,17 @@ class PressPlugin(BasePlugin):
         assert self.stage_dir is not None
         path = self.stage_dir / f"{article.slug}.md"
         text = normalized_post(article, show_draft=self._draft_shown(article))
-        path.write_text(text, encoding="utf-8")
+        if self.staged.get(path) != text:
+            path.write_text(text, encoding="utf-8")
+            self.staged[path] = text
         return str(path)
+
+    def _remove_unstaged(self) -> None:
+        assert self.stage_dir is not None
+        wanted = {self.stage_dir / f"{a.slug}.md" for a in self.visible}
+        for old in set(self.staged) - wanted:
+            old.unlink(missing_ok=True)
+            del self.staged[old]
 
     def _add_newsletter_pages(self, files: Files, config: MkDocsConfig) -> None:
         made = self.build.newsletter
