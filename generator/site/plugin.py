@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Collection
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.utils.meta import get_data
 from material.plugins.blog.structure import Post, View
 
 from generator.clock import current_time
@@ -41,6 +43,7 @@ from generator.site.cached_pages import (
 )
 from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import load_bundle_on_interaction
+from generator.site.forked import Forked
 from generator.site.html_fixes import fix_page_html
 from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
@@ -82,6 +85,8 @@ class PressPlugin(BasePlugin):
         self.conversions: SessionMemo[tuple[str, list[dict[str, Any]]]] = SessionMemo()
         self.issues: SessionMemo[Any] = SessionMemo()
         self.templates = _CompiledTemplates()
+        # Under --jobs N, a process converting the generated pages while MkDocs reads posts.
+        self.converting: Forked[dict[str, Any]] | None = None
         self.files = Files([])
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -167,6 +172,7 @@ class PressPlugin(BasePlugin):
 
     @event_priority(100)  # before the search plugin writes its index
     def on_post_build(self, config: MkDocsConfig) -> None:
+        self._stop_converting()
         if self.page_writer is not None:
             self.page_writer.flush(config)
         self.write_cards(self.visible, Path(config.site_dir))
@@ -222,6 +228,10 @@ class PressPlugin(BasePlugin):
 
     def _convert(self, markdown: str) -> tuple[str, list[dict[str, Any]]]:
         assert self.site is not None
+        if self.converting is not None:
+            job, self.converting = self.converting, None
+            for text, made in job.result().items():
+                self.conversions.remember(text, made)
         renderer = self.site.markdown
         return self.conversions.get(markdown, lambda: renderer.render(markdown))
 
@@ -253,9 +263,26 @@ class PressPlugin(BasePlugin):
         made = self.build.newsletter
         pages = made() if made else self.newsletter_sources()
         _add_listed_pages(files, config, pages, INDEX)
+        self._convert_ahead(pages)
 
     def _add_tag_pages(self, files: Files, config: MkDocsConfig) -> None:
         _add_listed_pages(files, config, self.tag_sources(), TAGS_INDEX)
+
+    def _convert_ahead(self, pages: dict[str, str]) -> None:
+        """Under --jobs N, the newsletter pages (the bulk of what press generates, an email's
+        worth of HTML each) are converted by a forked process while this one goes on."""
+        assert self.site is not None
+        if self.build.jobs > 1:
+            texts = [text for uri, text in pages.items() if uri.endswith(".md")]
+            self.converting = Forked(partial(_convert_all, self.site.markdown, texts))
+
+    def on_build_error(self, error: Exception) -> None:
+        self._stop_converting()
+
+    def _stop_converting(self) -> None:
+        if self.converting is not None:
+            self.converting.abandon()
+            self.converting = None
 
     def _add_email_preview(self, files: Files, config: MkDocsConfig) -> None:
         for uri, content in self.email_preview_sources().items():
@@ -347,6 +374,13 @@ class IndexedPages(list):  # type: ignore[type-arg]
             return None
         known = self[at]
         return at if known is page or known == page else None
+
+
+def _convert_all(renderer: Any, sources: list[str]) -> dict[str, Any]:
+    """Each page's Markdown, as MkDocs reads it from its source (without the front matter),
+    converted."""
+    bodies = [get_data(source)[0] for source in sources]
+    return {body: renderer.render(body) for body in bodies}
 
 
 def _views(view: Any) -> Any:

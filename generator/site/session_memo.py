@@ -26,6 +26,9 @@ class SessionMemo(Generic[T]):
             self.now[key] = found
         return found
 
+    def remember(self, key: Hashable, value: T) -> None:
+        self.now[key] = value
+
     def next_build(self) -> None:
         self.before, self.now = self.now, {}
 
