@@ -138,3 +138,20 @@ def test_twenty_rebuilds_leave_no_temporary_folder_behind(project: Path, tmp_pat
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
     assert list(scratch.glob("press-posts-*")) == []
+
+
+def test_a_taken_port_is_reported_at_once_without_a_traceback(project: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "serve", "--port", str(port)],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -64,8 +64,13 @@ def build(out: Path | None, strict: bool, jobs: int, force: bool) -> None:
 @reports_problems
 def serve(host: str, port: int, drafts: bool) -> None:
     """Live preview on 127.0.0.1 that reloads when you save."""
-    from generator.site.mkdocs_adapter import serve_site
+    from generator.site.mkdocs_adapter import RenderError, serve_site
     from generator.site.options import BuildOptions
 
     options = BuildOptions(now=current_time(), include_drafts=drafts, email_preview=True)
-    serve_site(project_root(), options, host, port)
+    try:
+        serve_site(project_root(), options, host, port)
+    except RenderError as exc:
+        raise click.ClickException(f"the preview could not be built: {exc}") from exc
+    except OSError as exc:  # the port is taken, or the host is not this machine's
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror}") from exc

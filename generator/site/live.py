@@ -152,13 +152,13 @@ class LiveSite:
         from generator.site.mkdocs_adapter import RenderError
 
         now_seen = now_seen or watched_files(self.root)
-        self.built = None  # until this build is through, the next save builds whole
         unchanged = {}
         if earlier is not None:
             known = press_plugin(earlier.config).articles.values()
             unchanged = {a.source: a for a in known if a.source not in (changed or set())}
-        # ContentError before anything is written
+        # ContentError before anything is written: the last build stays usable
         loaded = load_content(self.root, unchanged=unchanged)
+        self.built = None  # until this build is through, the next save builds whole
         config = self._config()
         plugin = press_plugin(config)
         if earlier is None:
@@ -192,7 +192,8 @@ class LiveSite:
             option.plugin_cache = shared
         self.mount_path = urlsplit(config.site_url or "/").path
         config.site_url = self.serve_url
-        press_plugin(config).options = self.options
+        plugin = press_plugin(config)
+        plugin.options, plugin.remembers = self.options, True
         return config
 
     def _render_dependents(self, built: BuiltSite, fresh: dict[Path, Article]) -> int | None:

@@ -93,6 +93,7 @@ def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
 
     from generator.site.live import WATCHED, LiveSite
 
+    _check_port(host, port)  # at once, not after a first build that can take a while
     site_dir = Path(tempfile.mkdtemp(prefix="press-serve-"))
     live = LiveSite(root, options, site_dir, f"http://{host}:{port}/")
     try:
@@ -120,6 +121,16 @@ def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
     finally:
         live.stop()
         shutil.rmtree(site_dir, ignore_errors=True)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raises OSError when the server could not listen there (it binds the same way)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
 
 
 def _update_reporting(live: Any) -> None:

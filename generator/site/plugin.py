@@ -8,6 +8,7 @@ so the folder of staged posts is made once per session and removed at its end.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Collection
@@ -67,7 +68,7 @@ class PressPlugin(BasePlugin):
     def __init__(self) -> None:
         self.options: BuildOptions | None = None
         self.stage_dir: Path | None = None
-        self.staged: dict[Path, str] = {}  # the copies in stage_dir, by path: their text
+        self.staged: dict[Path, bytes] = {}  # the copies in stage_dir: their text's digest
         self.site: SiteConfig | None = None
         self.articles: dict[str, Article] = {}  # by src_uri relative to content/
         self.visible: list[Article] = []
@@ -82,8 +83,12 @@ class PressPlugin(BasePlugin):
         # Kept while the plugin lives (a `press serve` session), so a new plan of the site
         # converts and renders only what changed: generated pages' HTML by their Markdown,
         # newsletter issues by their articles, and compiled templates by their source.
+        # Only `press serve` keeps them (`remembers`); a single build would only hold on to
+        # what it no longer needs.
+        self.remembers = False
         self.conversions: SessionMemo[tuple[str, list[dict[str, Any]]]] = SessionMemo()
         self.issues: SessionMemo[Any] = SessionMemo()
+        self.ahead: dict[str, tuple[str, list[dict[str, Any]]]] = {}  # converted ahead, once
         self.templates = _CompiledTemplates()
         # Under --jobs N, a process converting the generated pages while MkDocs reads posts.
         self.converting: Forked[dict[str, Any]] | None = None
@@ -230,9 +235,13 @@ class PressPlugin(BasePlugin):
         assert self.site is not None
         if self.converting is not None:
             job, self.converting = self.converting, None
-            for text, made in job.result().items():
-                self.conversions.remember(text, made)
+            self.ahead = job.result()
         renderer = self.site.markdown
+        made = self.ahead.pop(markdown, None)
+        if not self.remembers:
+            return made or renderer.render(markdown)
+        if made is not None:
+            self.conversions.remember(markdown, made)
         return self.conversions.get(markdown, lambda: renderer.render(markdown))
 
     def note_shown(self, article: Article, page: Page) -> None:
@@ -247,9 +256,10 @@ class PressPlugin(BasePlugin):
         assert self.stage_dir is not None
         path = self.stage_dir / f"{article.slug}.md"
         text = normalized_post(article, show_draft=self._draft_shown(article))
-        if self.staged.get(path) != text:
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        if self.staged.get(path) != digest:
             path.write_text(text, encoding="utf-8")
-            self.staged[path] = text
+            self.staged[path] = digest
         return str(path)
 
     def _remove_unstaged(self) -> None:
@@ -293,7 +303,8 @@ class PressPlugin(BasePlugin):
         and the index."""
         assert self.site is not None
         articles = list(self.articles.values())
-        return newsletter_pages(self.site, articles, self.build.now, days, self.issues)
+        memo = self.issues if self.remembers else None
+        return newsletter_pages(self.site, articles, self.build.now, days, memo)
 
     def tag_sources(self) -> dict[str, str]:
         assert self.site is not None
