@@ -86,7 +86,12 @@ def test_text_edits_render_only_what_shows_the_article(
     # A new title keeps the URL when the slug is set: "Read next", tags, cards change too.
     edit(one_to_ones, "title: ", "slug: one-to-ones-that-matter\ntitle: Renamed, ")
     check(live, example_project, tmp_path, "pages", "title")
+    # Another post lists it under "Related links" by its title: planned, so that one changes.
     reversible = post(example_project, "2026-11-20-make-the-decision-reversible.md")
+    edit(reversible, "\n---\n", "\nlinks:\n  - posts/2026-11-02-one-to-ones-that-matter.md\n---\n")
+    check(live, example_project, tmp_path, "planned", "links-added")
+    edit(one_to_ones, "title: Renamed, ", "title: Renamed again, ")
+    check(live, example_project, tmp_path, "planned", "title-in-related-links")
     edit(reversible, "description: Teams stall", "description: Groups stall")
     edit(reversible, "## Build the way back in", "## Build the road back in\n\nMore words. " * 40)
     check(live, example_project, tmp_path, "pages", "description-and-read-time")

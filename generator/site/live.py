@@ -244,9 +244,22 @@ def _reread(built: BuiltSite, changed: set[Path]) -> dict[Path, Article] | None:
         article = reread_article(path, plugin.site, list(plugin.articles.values()))
         if placement(article) != placement(known[path]):
             return None
+        if article.title != known[path].title and _listed_by_title(plugin, path):
+            return None  # Material set that title into other posts' related links: plan
         if article != known[path]:
             fresh[path] = article
     return fresh
+
+
+def _listed_by_title(plugin: Any, path: Path) -> bool:
+    """Whether a post's `links:` lists the article at `path` without a title of its own, so
+    showing the article's title (Material resolves it once, as the site is planned)."""
+    uri = display_path(path, plugin.site.content_dir)
+    return any(
+        not title and target.split("#", 1)[0] == uri
+        for other in plugin.articles.values()
+        for title, target in other.links
+    )
 
 
 def _take_articles(
