@@ -113,3 +113,16 @@ def test_the_palette_switch_appears_on_first_interaction_and_works(browser, site
     page.wait_for_load_state("networkidle")
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"
     page.close()
+
+
+def test_a_link_in_the_archived_email_opens_in_the_whole_window(browser, site_url: str) -> None:
+    page = browser.new_page()
+    # The email links to the public site: answered here, so nothing leaves the machine.
+    page.route("https://leadership-press.example.org/**", lambda route: route.fulfill(body="ok"))
+    page.goto(site_url + "newsletter/2026-11-21/")
+    page.locator("iframe.press-digest-frame").scroll_into_view_if_needed()
+    email = page.frame_locator("iframe.press-digest-frame")
+    email.get_by_role("link", name="Make the decision reversible").first.click()
+    page.wait_for_url("https://leadership-press.example.org/posts/make-the-decision-reversible/**")
+    assert page.main_frame.url.startswith("https://leadership-press.example.org/posts/")
+    page.close()

@@ -10,3 +10,17 @@ document.addEventListener("click", function (event) {
     status.textContent = "Copy failed: use your browser's address bar";
   });
 });
+
+// The newsletter archive shows each digest in a frame, as its bytes were emailed. Its links
+// lead to articles: they open in the whole window, not inside the frame.
+function pressLinksOpenOnTop(frame) {
+  var doc = frame.contentDocument;
+  if (!doc || !doc.head || doc.querySelector("base[target]")) return;
+  var base = doc.createElement("base");
+  base.setAttribute("target", "_top");
+  doc.head.prepend(base);
+}
+document.querySelectorAll("iframe.press-digest-frame").forEach(function (frame) {
+  frame.addEventListener("load", function () { pressLinksOpenOnTop(frame); });
+  pressLinksOpenOnTop(frame);
+});
