@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +69,22 @@ def assert_same_tree(served: Path, fresh: Path) -> None:
         pytest.fail(f"{len(differ)} file(s) differ from a fresh build: {differ[:8]}\n{shown}")
 
 
+def edit_and_check(
+    live: LiveSite, project: Path, tmp_path: Path, kind: str, label: str, *change: Any
+) -> Update:
+    edit(*change)
+    return check(live, project, tmp_path, kind, label)
+
+
+Step = Callable[..., Update]
+
+
+@pytest.fixture
+def step(live: LiveSite, example_project: Path, tmp_path: Path) -> Step:
+    """Saves an edit to the example project, then checks the preview as `check` does."""
+    return partial(edit_and_check, live, example_project, tmp_path)
+
+
 def check(live: LiveSite, project: Path, tmp_path: Path, kind: str, label: str) -> Update:
     update = live.update()
     assert update.kind == kind, f"{label}: {update}"
@@ -75,26 +93,43 @@ def check(live: LiveSite, project: Path, tmp_path: Path, kind: str, label: str) 
 
 
 def test_text_edits_render_only_what_shows_the_article(
-    live: LiveSite, example_project: Path, tmp_path: Path
+    live: LiveSite, example_project: Path, tmp_path: Path, step: Step
 ) -> None:
     pages = len(list(live.site_dir.rglob("index.html")))
     one_to_ones = post(example_project, "2026-11-02-one-to-ones-that-matter.md")
     # The opening paragraph is the excerpt: list pages, newsletter issue and feeds change.
-    edit(one_to_ones, "\n\n", "\n\nA new first sentence for the excerpt.\n\n")
-    body = check(live, example_project, tmp_path, "pages", "body")
+    body = step(
+        "pages", "body", one_to_ones, "\n\n", "\n\nA new first sentence for the excerpt.\n\n"
+    )
     assert 1 < body.pages < pages / 3
     # A new title keeps the URL when the slug is set: "Read next", tags, cards change too.
-    edit(one_to_ones, "title: ", "slug: one-to-ones-that-matter\ntitle: Renamed, ")
-    check(live, example_project, tmp_path, "pages", "title")
+    step(
+        "pages", "title", one_to_ones, "title: ", "slug: one-to-ones-that-matter\ntitle: Renamed, "
+    )
     # Another post lists it under "Related links" by its title: planned, so that one changes.
     reversible = post(example_project, "2026-11-20-make-the-decision-reversible.md")
-    edit(reversible, "\n---\n", "\nlinks:\n  - posts/2026-11-02-one-to-ones-that-matter.md\n---\n")
-    check(live, example_project, tmp_path, "planned", "links-added")
-    edit(one_to_ones, "title: Renamed, ", "title: Renamed again, ")
-    check(live, example_project, tmp_path, "planned", "title-in-related-links")
+    step(
+        "planned",
+        "links-added",
+        reversible,
+        "\n---\n",
+        "\nlinks:\n  - posts/2026-11-02-one-to-ones-that-matter.md\n---\n",
+    )
+    step(
+        "planned",
+        "title-in-related-links",
+        one_to_ones,
+        "title: Renamed, ",
+        "title: Renamed again, ",
+    )
     edit(reversible, "description: Teams stall", "description: Groups stall")
-    edit(reversible, "## Build the way back in", "## Build the road back in\n\nMore words. " * 40)
-    check(live, example_project, tmp_path, "pages", "description-and-read-time")
+    step(
+        "pages",
+        "description-and-read-time",
+        reversible,
+        "## Build the way back in",
+        "## Build the road back in\n\nMore words. " * 40,
+    )
     # Two saves at once: a draft the preview shows, and a scheduled article only the coming
     # email would show (it has no page yet).
     edit(
@@ -102,8 +137,13 @@ def test_text_edits_render_only_what_shows_the_article(
         "\n\n",
         "\n\nDraft edit.\n\n",
     )
-    edit(post(example_project, "2030-01-07-leading-in-the-new-decade.md"), "\n\n", "\n\nLater.\n\n")
-    check(live, example_project, tmp_path, "pages", "draft-and-scheduled")
+    step(
+        "pages",
+        "draft-and-scheduled",
+        post(example_project, "2030-01-07-leading-in-the-new-decade.md"),
+        "\n\n",
+        "\n\nLater.\n\n",
+    )
     assert live.update() == Update("none", 0)
     reversible.write_text(reversible.read_text(encoding="utf-8"), encoding="utf-8")
     (example_project / "content/posts/.make-the-decision-reversible.md.swp").write_bytes(b"vim")
@@ -111,7 +151,7 @@ def test_text_edits_render_only_what_shows_the_article(
 
 
 def test_moved_and_drafted_articles_plan_the_site_again_and_write_what_changed(
-    live: LiveSite, example_project: Path, tmp_path: Path
+    live: LiveSite, example_project: Path, tmp_path: Path, step: Step
 ) -> None:
     decide = post(example_project, "2026-10-22-decide-who-decides.md")
     text = decide.read_text(encoding="utf-8")
@@ -121,18 +161,14 @@ def test_moved_and_drafted_articles_plan_the_site_again_and_write_what_changed(
     edit(decide, date.group(0), "date: 2026-11-21T08:00")  # from the second index page to the first
     moved = check(live, example_project, tmp_path, "planned", "date")
     assert moved.pages < pages  # the site is planned again, but not all written again
-    edit(decide, "categories: [", "categories: [Growth, ")
-    check(live, example_project, tmp_path, "planned", "category")
+    step("planned", "category", decide, "categories: [", "categories: [Growth, ")
     edit(decide, "title: ", "title: Renamed, ")  # no slug set: the URL follows the title
     check(live, example_project, tmp_path, "planned", "title-moves-url")
     meetings = post(example_project, "2026-11-11-meetings-with-an-exit.md")
-    edit(meetings, "\n---\n", "\ndraft: true\n---\n")
-    check(live, example_project, tmp_path, "planned", "draft-on")
-    edit(meetings, "\ndraft: true\n", "\n")
-    check(live, example_project, tmp_path, "planned", "draft-off")
+    step("planned", "draft-on", meetings, "\n---\n", "\ndraft: true\n---\n")
+    step("planned", "draft-off", meetings, "\ndraft: true\n", "\n")
     # Once the structure is rebuilt, text edits are cheap again.
-    edit(meetings, "\n\n", "\n\nAn edit after the rebuilds.\n\n")
-    check(live, example_project, tmp_path, "pages", "body-after-rebuilds")
+    step("pages", "body-after-rebuilds", meetings, "\n\n", "\n\nAn edit after the rebuilds.\n\n")
 
 
 def test_new_and_deleted_articles_plan_the_site_again_and_write_what_changed(
@@ -153,16 +189,26 @@ def test_new_and_deleted_articles_plan_the_site_again_and_write_what_changed(
 
 
 def test_template_and_site_config_edits_rebuild_the_same_site(
-    live: LiveSite, example_project: Path, tmp_path: Path
+    live: LiveSite, example_project: Path, tmp_path: Path, step: Step
 ) -> None:
-    edit(example_project / "templates/theme/main.html", "{% block", "{# edited #}{% block")
-    check(live, example_project, tmp_path, "full", "template")
-    edit(example_project / "site_config/site.yml", "one week at a time", "one week after another")
-    check(live, example_project, tmp_path, "full", "site-config")
+    step(
+        "full",
+        "template",
+        example_project / "templates/theme/main.html",
+        "{% block",
+        "{# edited #}{% block",
+    )
+    step(
+        "full",
+        "site-config",
+        example_project / "site_config/site.yml",
+        "one week at a time",
+        "one week after another",
+    )
 
 
 def test_a_bad_save_keeps_the_last_good_site_and_the_fix_is_picked_up(
-    live: LiveSite, example_project: Path, tmp_path: Path
+    live: LiveSite, example_project: Path, tmp_path: Path, step: Step
 ) -> None:
     from generator.content.problems import ContentError
 
@@ -173,8 +219,7 @@ def test_a_bad_save_keeps_the_last_good_site_and_the_fix_is_picked_up(
         live.update()
     assert "no such article" in str(raised.value)
     assert tree(live.site_dir) == before
-    edit(article, "See [this](no-such-article.md).", "Fixed.")
-    check(live, example_project, tmp_path, "pages", "fixed")
+    step("pages", "fixed", article, "See [this](no-such-article.md).", "Fixed.")
 
 
 def test_two_previews_in_one_process_keep_their_own_plugins(tmp_path: Path) -> None:
