@@ -138,3 +138,27 @@ def mail_project(tmp_path: Path, database_url: str):
 
     yield root, database_url, populate
     store.close()
+
+
+def pem(key) -> str:
+    """A private key as PKCS#8 PEM text, as an operator puts it in PRESS_DKIM_PRIVATE_KEY."""
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture(scope="module")
+def keys():
+    """A DKIM RSA 2048 key and an Ed25519 key."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    return rsa.generate_private_key(65537, 2048), ed25519.Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="module")
+def key_env(keys) -> dict[str, str]:
+    return {"PRESS_DKIM_PRIVATE_KEY": pem(keys[0]) + pem(keys[1])}

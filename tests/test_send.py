@@ -26,8 +26,15 @@ from smtp_server import Recorder, smtp_server
 from test_check_errors import run_press
 
 
-def press_send(root: Path, database_url: str, *args: str, when: datetime = SATURDAY):
+def press_send(
+    root: Path,
+    database_url: str,
+    *args: str,
+    when: datetime = SATURDAY,
+    env: dict[str, str] | None = None,
+):
     env = {
+        **(env or {}),
         "PRESS_DATABASE_URL": database_url,
         "PRESS_SIGNING_KEY": KEY,
         "SOURCE_DATE_EPOCH": str(int(when.timestamp())),

@@ -210,13 +210,15 @@ def _dry_run(site: SiteConfig, day: date) -> None:
 def _signer_and_transport(
     site: SiteConfig, transport: str | None
 ) -> tuple[Signer, TransportFactory]:
-    from generator.delivery.transports import TransportConfigError, transport_factory
+    from generator.delivery.dkim import DkimKeyError
+    from generator.delivery.outgoing import outgoing_transport
+    from generator.delivery.transports import TransportConfigError
     from generator.tokens import Signer, TokenError
 
     try:
-        factory = transport_factory(transport or site.email.transport, site.root)
+        factory = outgoing_transport(site, transport)
         return Signer.from_environment(), factory
-    except (TokenError, TransportConfigError) as exc:
+    except (TokenError, TransportConfigError, DkimKeyError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -24,7 +24,9 @@ def serve(host: str, port: int, transport: str | None) -> None:
     """Run the ASGI service (Starlette on uvicorn)."""
     import uvicorn
 
-    from generator.delivery.transports import TransportConfigError, transport_factory
+    from generator.delivery.dkim import DkimKeyError
+    from generator.delivery.outgoing import outgoing_transport
+    from generator.delivery.transports import TransportConfigError
     from generator.rate_limit import RateLimiter
     from generator.service.app import Service, create_app
     from generator.service.server import server_config
@@ -33,8 +35,8 @@ def serve(host: str, port: int, transport: str | None) -> None:
     site = load_site(project_root())
     try:
         signer = Signer.from_environment()
-        factory = transport_factory(transport or site.email.transport, site.root)
-    except (TokenError, TransportConfigError) as exc:
+        factory = outgoing_transport(site, transport)
+    except (TokenError, TransportConfigError, DkimKeyError) as exc:
         raise click.ClickException(str(exc)) from exc
     limiter = RateLimiter(site.subscribers.rate_limit)
     service = Service(site, open_store(site), signer, factory, current_time, limiter)

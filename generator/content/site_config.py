@@ -49,6 +49,16 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class DkimSettings:
+    """`email.dkim`: who signs. The first selector signs; the others stay published (and
+    checked by `press doctor`) while mail signed with them may still be in flight."""
+
+    domain: str
+    selectors: tuple[str, ...]
+    ed25519_selector: str = ""  # a second signature, ed25519-sha256, under this selector
+
+
+@dataclass(frozen=True)
 class EmailSettings:
     from_name: str
     from_address: str
@@ -59,6 +69,7 @@ class EmailSettings:
     transport: str
     bounce_address: str = ""  # the envelope sender, where bounces go ('': from_address)
     verp: bool = False  # tag the envelope sender per recipient: bounces+<tag>@domain
+    dkim: DkimSettings | None = None  # None: press signs nothing (a relay may)
 
     def sender(self) -> Address:
         """The From header of every email the site sends."""
@@ -317,7 +328,26 @@ def _email(r: _Reader) -> EmailSettings:
         transport=r.text("transport", "maildir:var/outbox"),
         bounce_address=r.address("bounce_address") if "bounce_address" in r.fields else "",
         verp=r.flag("verp"),
+        dkim=_dkim(r.section("dkim")) if "dkim" in r.fields else None,
     )
+
+
+DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _dkim(r: _Reader) -> DkimSettings:
+    domain = r.text("domain").lower().rstrip(".")
+    if domain and not all(DNS_LABEL.match(label) for label in domain.split(".")):
+        r.fail("domain", f"dkim.domain: '{domain}' is not a domain name", "e.g. example.org")
+    f = r.fields.get("selector")
+    selectors = (f.value,) if f is not None and isinstance(f.value, str) else r.strings("selector")
+    if not selectors:
+        r.fail("selector", "dkim.selector is required: a name, or a list (the first signs)")
+    ed25519 = r.text("ed25519_selector", "")
+    for selector in (*selectors, *([ed25519] if ed25519 else [])):
+        if not all(DNS_LABEL.match(label) for label in selector.split(".")):
+            r.fail("selector", f"dkim selector '{selector}' is not a DNS label", "e.g. press2026")
+    return DkimSettings(domain, tuple(selectors), ed25519)
 
 
 def _subscribers(r: _Reader) -> SubscriberSettings:
