@@ -24,6 +24,7 @@ RANKS = {
     "site": 3,
     "delivery": 3,
     "service": 4,
+    "deliverability": 4,
     "cli": 5,
 }
 # A framework may be imported only inside these packages.
@@ -33,6 +34,7 @@ CONFINED = {
     "sqlalchemy": {"subscribers", "delivery"},
     "psycopg": {"subscribers", "delivery"},
     "starlette": {"service"},
+    "dns": {"deliverability"},
 }
 
 

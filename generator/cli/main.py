@@ -7,6 +7,7 @@ import click
 from generator.cli.authoring import check, new
 from generator.cli.bounces import bounces
 from generator.cli.digest import digest
+from generator.cli.doctor import doctor
 from generator.cli.errors import PressGroup
 from generator.cli.report import report
 from generator.cli.send import send
@@ -32,5 +33,6 @@ for command in (
     subscriptions,
     bounces,
     report,
+    doctor,
 ):
     main.add_command(command)
