@@ -3,8 +3,10 @@ answer 4xx or 5xx to chosen recipients, or drop the connection in the middle of 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ class Received:
     message_id: str
     data: bytes
     sender: str = ""  # the envelope sender (MAIL FROM)
+    at: float = 0.0  # time.monotonic() when the server accepted it
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Recorder:
 
     rcpt_answer: Callable[[str, int], str | None] = lambda address, tries: None
     drop: Callable[[int], bool] = lambda n: False
+    delay: float = 0.0  # seconds each DATA takes before the server answers
     received: list[Received] = field(default_factory=list)
     tries: dict[str, int] = field(default_factory=dict)
     transactions: int = 0
@@ -53,11 +57,14 @@ class Recorder:
         if self.drop(number):
             server.transport.close()  # the client sees the connection vanish, no reply
             return "421 closing"
+        if self.delay:
+            await asyncio.sleep(self.delay)
         found = MESSAGE_ID.search(envelope.content)
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 mid = found[1].decode() if found else ""
-                self.received.append(Received(rcpt, mid, envelope.content, envelope.mail_from))
+                at = time.monotonic()
+                self.received.append(Received(rcpt, mid, envelope.content, envelope.mail_from, at))
         return "250 Message accepted for delivery"
 
     def count(self) -> int:

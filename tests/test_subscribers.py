@@ -144,6 +144,41 @@ def test_a_version_2_database_gains_the_issue_and_welcome_records(database_url: 
     engine.dispose()
 
 
+def test_a_version_7_database_gains_worker_leases_and_keeps_its_queue(database_url, tmp_path):
+    """The schema the previous release shipped (7): the mail queue has no locked_by and there
+    is no mail_workers table. Migrating keeps queued mail and the queue leases by worker."""
+    from sqlalchemy import MetaData, Table, inspect
+
+    from generator.subscribers.database import open_engine
+    from generator.subscribers.mail_queue import MailQueue
+    from generator.subscribers.schema import mail_queue, metadata
+
+    engine = open_engine(database_url, tmp_path)
+    old = MetaData()
+    for table in metadata.sorted_tables:
+        if table.name == "mail_queue":
+            Table("mail_queue", old, *[c._copy() for c in table.columns if c.name != "locked_by"])
+        elif table.name not in ("mail_workers", schema_version.name):
+            table.to_metadata(old)
+    with engine.begin() as conn:
+        old.create_all(conn)
+        schema_version.create(conn)
+        conn.execute(schema_version.insert().values(version=7))
+        conn.execute(
+            mail_queue.insert().values(
+                kind="confirm", email="queued@example.com", created_at=NOW, due_at=NOW,
+                attempts=0, last_error="",
+            )
+        )  # fmt: skip
+    assert migrate(engine) == LATEST == 8
+    assert "locked_by" in {c["name"] for c in inspect(engine).get_columns("mail_queue")}
+    queue = MailQueue(engine)
+    queue.register("w" * 32, NOW)
+    assert [m.email for m in queue.claim_due(NOW, "w" * 32)] == ["queued@example.com"]
+    assert queue.claim_due(NOW, "x" * 32) == []  # leased to a live worker
+    engine.dispose()
+
+
 @pytest.fixture
 def press_env(database_url: str) -> dict[str, str]:
     return {"PRESS_DATABASE_URL": database_url}

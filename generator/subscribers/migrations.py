@@ -17,6 +17,7 @@ from generator.subscribers.schema import (
     feedback_seen,
     issues,
     mail_queue,
+    mail_workers,
     schema_version,
     subscriber_events,
     subscribers,
@@ -55,6 +56,13 @@ def _create_feedback_seen(conn: Connection) -> None:
     feedback_seen.create(conn)
 
 
+def _add_mail_workers(conn: Connection) -> None:
+    mail_workers.create(conn)
+    if "locked_by" not in {c["name"] for c in inspect(conn).get_columns("mail_queue")}:
+        kind = mail_queue.c.locked_by.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE mail_queue ADD COLUMN locked_by {kind}"))
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _create_subscribers,
     _create_deliveries,
@@ -63,6 +71,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _create_mail_queue,
     _create_subscriber_events,
     _create_feedback_seen,
+    _add_mail_workers,
 )
 LATEST = len(MIGRATIONS)
 

@@ -81,6 +81,17 @@ mail_queue = Table(
     Column("last_error", Text, nullable=False, default=""),
     Column("sent_at", DateTime(timezone=True)),
     Column("locked_until", DateTime(timezone=True)),  # a worker's lease on the row
+    Column("locked_by", String(32)),  # the worker holding the lease (added in version 8)
+)
+
+# The service processes' mail workers and their last sign of life: a worker silent for
+# mail_queue.STALE seconds is dead, and the rows it leased are free at once.
+mail_workers = Table(
+    "mail_workers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
 )
 
 # Changes an operator makes by hand, with why: the record that a suppressed address was
