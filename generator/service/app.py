@@ -7,8 +7,10 @@ into responses, so no endpoint guards itself.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -24,10 +26,14 @@ from generator.service.handlers import Service
 from generator.service.mailer import MailWorker
 from generator.service.requests import RequestRefused
 from generator.service.responses import Answer, refusal, respond
+from generator.subscribers.mail_queue import MailQueue
 
 __all__ = ["Service", "create_app", "site_origin"]
 
 Handler = Callable[[Service, Request], Awaitable[Answer]]
+READY_TIMEOUT = 3.0  # seconds /readyz waits for the database
+# Due mail older than this means no worker is sending (a retry is not due until its time).
+MAIL_DUE_BOUND = timedelta(minutes=2)
 
 
 def create_app(service: Service) -> Starlette:
@@ -48,6 +54,7 @@ def create_app(service: Service) -> Starlette:
         Route("/unsubscribe/{token}", endpoint(handlers.unsubscribe), methods=["POST"]),
         Route("/webhooks/{relay}", endpoint(handlers.webhook), methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
+        Route("/readyz", readiness(service), methods=["GET"]),
     ]
     cors = Middleware(
         CORSMiddleware,
@@ -77,7 +84,38 @@ def create_app(service: Service) -> Starlette:
 
 
 async def health(request: Request) -> Response:
+    """The process answers: for a supervisor deciding whether to restart it."""
     return JSONResponse({"ok": True})
+
+
+def readiness(service: Service) -> Callable[[Request], Awaitable[Response]]:
+    """The database answers and the mail worker keeps up: for a proxy deciding whether to
+    send traffic here, and for monitoring. 503 with the reason otherwise."""
+
+    async def ready(request: Request) -> Response:
+        try:
+            reason = await asyncio.wait_for(
+                run_in_threadpool(not_ready_because, service), READY_TIMEOUT
+            )
+        except TimeoutError:
+            reason = f"the database did not answer within {READY_TIMEOUT:.0f} s"
+        if reason:
+            return JSONResponse({"ok": False, "reason": reason}, status_code=503)
+        return JSONResponse({"ok": True})
+
+    return ready
+
+
+def not_ready_because(service: Service) -> str:
+    now = service.clock()
+    try:
+        oldest = MailQueue(service.store.engine).oldest_due(now)
+    except Exception as exc:  # whatever the driver raises, the answer is the same: not ready
+        return f"the database cannot be used ({type(exc).__name__})"
+    if oldest is not None and now - oldest > MAIL_DUE_BOUND:
+        waited = (now - oldest).total_seconds()
+        return f"mail is not going out: the oldest due message has waited {waited:.0f} s"
+    return ""
 
 
 def site_origin(url: str) -> str:

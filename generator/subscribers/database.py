@@ -15,6 +15,7 @@ from sqlalchemy import Engine, Executable, create_engine, event, make_url
 
 # press send holds one connection per SMTP connection (at most 64) plus its reader.
 POOL, OVERFLOW = 8, 64
+CONNECT_TIMEOUT = 10  # seconds
 
 
 class DatabaseError(RuntimeError):
@@ -34,7 +35,14 @@ def open_engine(url: str, root: Path) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed.database, root)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True, pool_size=POOL, max_overflow=OVERFLOW)
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=POOL,
+            max_overflow=OVERFLOW,
+            # An unreachable server fails in seconds instead of holding a request forever.
+            connect_args={"connect_timeout": CONNECT_TIMEOUT},
+        )
     raise DatabaseError(
         f"unsupported database '{parsed.get_backend_name()}' (use sqlite or postgresql)"
     )
