@@ -35,6 +35,8 @@ class Recorder:
     rcpt_answer: Callable[[str, int], str | None] = lambda address, tries: None
     drop: Callable[[int], bool] = lambda n: False
     delay: float = 0.0  # seconds each DATA takes before the server answers
+    frozen: bool = False  # hold each DATA unanswered while set
+    refuse_held: bool = False  # answer what was held with 451 and record none of it
     received: list[Received] = field(default_factory=list)
     tries: dict[str, int] = field(default_factory=dict)
     transactions: int = 0
@@ -59,6 +61,13 @@ class Recorder:
             return "421 closing"
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.frozen:
+            for _ in range(60_000):  # at most 10 minutes
+                if not self.frozen:
+                    break
+                await asyncio.sleep(0.01)
+            if self.refuse_held:
+                return "451 4.3.0 Try again later"
         found = MESSAGE_ID.search(envelope.content)
         with self.lock:
             for rcpt in envelope.rcpt_tos:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from generator.cli.authoring import check, new
+from generator.cli.backup import backup, restore
 from generator.cli.bounces import bounces
 from generator.cli.digest import digest
 from generator.cli.doctor import doctor
@@ -34,5 +35,7 @@ for command in (
     bounces,
     report,
     doctor,
+    backup,
+    restore,
 ):
     main.add_command(command)

@@ -13,7 +13,6 @@ next worker folds a dead worker's journal before it claims anything.
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -26,14 +25,18 @@ from generator.delivery.transports import DeliveryError, Transport
 from generator.service.emails import confirmation_message, confirmation_url, welcome_message
 from generator.service.handlers import Service
 from generator.subscribers.database import sqlite_sidecar
-from generator.subscribers.mail_queue import HEARTBEAT, MailQueue, QueuedMail
+from generator.subscribers.mail_queue import (
+    HEARTBEAT,
+    JOURNAL_NAME,
+    JOURNAL_SUFFIX,
+    MailQueue,
+    QueuedMail,
+)
 
 STILL_WANTED = {"confirm": "pending", "welcome": "active"}  # the status each mail is for
 POLL = 2.0  # seconds between looks at the queue when nothing wakes the worker
 MAX_ATTEMPTS = 8
 STOP_WAIT = 30.0  # seconds a shutdown waits for the batch being sent
-JOURNAL_SUFFIX = ".mail-{worker}.accepted"
-_JOURNAL_NAME = re.compile(r"\.mail-([0-9a-f]{32})\.accepted(?:\.folding)?$")
 
 
 class MailWorker:
@@ -107,7 +110,7 @@ class MailWorker:
         live = self.queue.live_workers(now) | {self.id}
         recovered = 0
         for path in self._journals():
-            found = _JOURNAL_NAME.search(path.name)
+            found = JOURNAL_NAME.search(path.name)
             if found is None or found[1] in live:
                 continue
             try:

@@ -12,6 +12,7 @@ process within seconds, not when LEASE runs out (LEASE still bounds a live worke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,9 @@ from generator.subscribers.schema import mail_queue, mail_workers
 LEASE = timedelta(minutes=5)  # longer than sending a batch can take
 HEARTBEAT = 1.0  # seconds between a worker's signs of life
 STALE = timedelta(seconds=5)  # a worker silent this long is dead
+# Each worker's acceptance journal beside a SQLite store (see service/mailer.py).
+JOURNAL_SUFFIX = ".mail-{worker}.accepted"
+JOURNAL_NAME = re.compile(r"\.mail-([0-9a-f]{32})\.accepted(?:\.folding)?$")
 
 
 @dataclass(frozen=True)
