@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 from caddy_proxy import caddy
 from test_subscription_service import (
     KEY,
