@@ -28,16 +28,23 @@ COUNT = 500
 
 
 def serve(root: Path, database: str, smtp: str, port: int) -> subprocess.Popen:
+    """`press subscriptions serve`, its log (standard error) in `service-<port>.log`: a pipe
+    nobody reads would fill and stop it."""
     env = {**os.environ, "PRESS_SIGNING_KEY": KEY, "PRESS_DATABASE_URL": database}
     env.pop("SOURCE_DATE_EPOCH", None)  # heartbeats need the real clock
     command = [sys.executable, "-m", "generator", "subscriptions", "serve", "--port", str(port)]
-    return subprocess.Popen(
-        [*command, "--transport", smtp],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with (root / f"service-{port}.log").open("wb") as log:
+        return subprocess.Popen(
+            [*command, "--transport", smtp],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+
+
+def log_of(root: Path, port: int) -> str:
+    return (root / f"service-{port}.log").read_text(encoding="utf-8", errors="replace")
 
 
 def wait_for(condition, seconds: float) -> bool:
@@ -73,7 +80,7 @@ def test_sigkills_during_500_confirmations(mail_project):
                 assert wait_for(
                     lambda c=child, p=point: server.count() >= p or c.poll() is not None, 60
                 )
-                assert child.poll() is None, child.stderr.read().decode()
+                assert child.poll() is None, log_of(root, port)
             finally:
                 child.send_signal(signal.SIGKILL)
                 kills.append(time.monotonic())

@@ -7,7 +7,7 @@ import click
 from generator.cli.subscribers import open_store
 from generator.cli.support import project_root, reports_problems
 from generator.clock import current_time
-from generator.content.site_config import load_site
+from generator.content.site_config import SiteConfig, load_site
 
 
 @click.group()
@@ -29,6 +29,7 @@ def serve(host: str, port: int, transport: str | None) -> None:
     from generator.delivery.transports import TransportConfigError
     from generator.rate_limit import RateLimiter
     from generator.service.app import Service, create_app
+    from generator.service.logs import configure_logging, log_event
     from generator.service.server import server_config
     from generator.tokens import Signer, TokenError
 
@@ -40,6 +41,14 @@ def serve(host: str, port: int, transport: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     limiter = RateLimiter(site.subscribers.rate_limit)
     service = Service(site, open_store(site), signer, factory, current_time, limiter)
-    click.echo(f"subscriptions on http://{host}:{port}/ (Ctrl+C stops)", err=True)
+
+    configure_logging()
+    log_event("service_started", url=f"http://{host}:{port}/", database=store_kind(site))
     config = server_config(create_app(service), host, port, site.subscribers.trusted_proxies)
     uvicorn.Server(config).run()
+
+
+def store_kind(site: SiteConfig) -> str:
+    from generator.subscribers.database import configured_database
+
+    return configured_database(site.subscribers.database).split(":", 1)[0]

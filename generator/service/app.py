@@ -8,6 +8,7 @@ into responses, so no endpoint guards itself.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -23,6 +24,7 @@ from starlette.routing import Route
 
 from generator.service import handlers
 from generator.service.handlers import Service
+from generator.service.logs import log_event
 from generator.service.mailer import MailWorker
 from generator.service.requests import RequestRefused
 from generator.service.responses import Answer, refusal, respond
@@ -39,12 +41,16 @@ MAIL_DUE_BOUND = timedelta(minutes=2)
 def create_app(service: Service) -> Starlette:
     def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def answer(request: Request) -> Response:
-            return respond(service.site, request, await handler(service, request))
+            answered = await handler(service, request)
+            log_event(handler.__name__, path=request.url.path, status=answered.status)
+            return respond(service.site, request, answered)
 
         return answer
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestRefused)
+        level = logging.WARNING if exc.status >= 500 else logging.INFO
+        log_event("request_refused", level, path=request.url.path, status=exc.status)
         return respond(service.site, request, refusal(exc))
 
     routes = [

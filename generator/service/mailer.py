@@ -13,6 +13,7 @@ next worker folds a dead worker's journal before it claims anything.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from generator.delivery.ledger import latest_sent_issue
 from generator.delivery.transports import DeliveryError, Transport
 from generator.service.emails import confirmation_message, confirmation_url, welcome_message
 from generator.service.handlers import Service
+from generator.service.logs import log_event
 from generator.subscribers.database import sqlite_sidecar
 from generator.subscribers.mail_queue import (
     HEARTBEAT,
@@ -56,6 +58,7 @@ class MailWorker:
             self.journal.open()
         self._beat.start()
         self._thread.start()
+        log_event("mail_worker_started", worker=self.id)
 
     def stop(self) -> None:
         self._stop.set()
@@ -66,6 +69,7 @@ class MailWorker:
             if self.journal is not None:
                 self.journal.close()  # every line it holds was committed after it
             self.queue.retire(self.id)
+            log_event("mail_worker_stopped", worker=self.id)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT):
@@ -82,6 +86,7 @@ class MailWorker:
                 while self.send_due() and not self._stop.is_set():
                     pass
             except Exception:
+                logging.getLogger("press").exception("mail_worker_error", extra={"fields": {}})
                 self._stop.wait(POLL)
 
     def send_due(self) -> int:
@@ -120,6 +125,7 @@ class MailWorker:
             except FileNotFoundError:
                 continue  # another worker folded it first (and committed before deleting)
             path.unlink(missing_ok=True)
+            log_event("mail_journal_recovered", worker=found[1], accepted=recovered)
         self.queue.forget_dead_workers(now)
         return recovered
 
@@ -137,6 +143,7 @@ class MailWorker:
             # Things changed since it was queued (a complaint, a bounce, an unsubscribe): a
             # suppressed address gets nothing, whatever was queued for it before.
             self.queue.mark_failed(mail, f"not sent: the address is {status}", None)
+            log_event("mail_dropped", kind=mail.kind, id=mail.id, status=status)
             return
         try:
             message = self._message(mail)
@@ -146,11 +153,15 @@ class MailWorker:
             delay = timedelta(seconds=service.retry_delay * 2 ** (attempt - 1))
             retry = service.clock() + delay if attempt < MAX_ATTEMPTS else None
             self.queue.mark_failed(mail, str(exc), retry)
+            level = logging.WARNING if retry else logging.ERROR
+            log_event("mail_failed", level, kind=mail.kind, id=mail.id, attempt=attempt,
+                      retry=retry.isoformat() if retry else "never", error=str(exc))  # fmt: skip
             return
         now = service.clock()
         if self.journal is not None:
             self.journal.append(mail.id, int(now.timestamp()), False)
         self.queue.mark_sent(mail, now)
+        log_event("mail_sent", kind=mail.kind, id=mail.id, attempt=mail.attempts + 1)
 
     def _message(self, mail: QueuedMail) -> bytes:
         """Built when sent, from when it was asked for: the link expires as promised then."""

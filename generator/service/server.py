@@ -55,6 +55,7 @@ def server_config(
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=list(trusted_proxies) or None,
         log_level="warning",
+        log_config=None,  # records go through configure_logging's key=value handler
         access_log=False,
         lifespan="on",  # starts and stops the mail worker
     )
