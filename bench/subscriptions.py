@@ -44,7 +44,9 @@ def start_service(root: Path, port: int, transport: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "generator", "subscriptions", "serve", "--port", str(port)]
     command += ["--transport", transport]
     env = {**os.environ, "PRESS_SIGNING_KEY": KEY, "PRESS_DATABASE_URL": ""}
-    child = subprocess.Popen(command, cwd=root, env=env)
+    # The service logs a line per request, as it would to journald: into a file here.
+    with (root / "service.log").open("wb") as log:
+        child = subprocess.Popen(command, cwd=root, env=env, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

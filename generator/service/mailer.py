@@ -53,7 +53,9 @@ class MailWorker:
         self._beat = threading.Thread(target=self._heartbeat, name="press-beat", daemon=True)
 
     def start(self) -> None:
-        self.queue.register(self.id, self.service.clock())
+        now = self.service.clock()
+        self.queue.forget_dead_workers(now)  # their journals are folded by file, not by row
+        self.queue.register(self.id, now)
         if self.journal is not None:
             self.journal.open()
         self._beat.start()
@@ -109,14 +111,19 @@ class MailWorker:
         return len(batch)
 
     def recover_dead_journals(self, now: datetime) -> int:
-        """Mark sent what dead workers' journals say a server accepted; returns how many."""
+        """Mark sent what dead workers' journals say a server accepted; returns how many.
+        Runs before every claim, so it asks the database only when another worker's journal
+        is there (one process alone has only its own)."""
         if self.journal is None:
             return 0
-        live = self.queue.live_workers(now) | {self.id}
+        others = [(p, m[1]) for p in self._journals() if (m := JOURNAL_NAME.search(p.name))]
+        others = [(path, worker) for path, worker in others if worker != self.id]
+        if not others:
+            return 0
+        live = self.queue.live_workers(now)
         recovered = 0
-        for path in self._journals():
-            found = JOURNAL_NAME.search(path.name)
-            if found is None or found[1] in live:
+        for path, worker in others:
+            if worker in live:
                 continue
             try:
                 for records in read_journal(path, 1000):
@@ -125,8 +132,7 @@ class MailWorker:
             except FileNotFoundError:
                 continue  # another worker folded it first (and committed before deleting)
             path.unlink(missing_ok=True)
-            log_event("mail_journal_recovered", worker=found[1], accepted=recovered)
-        self.queue.forget_dead_workers(now)
+            log_event("mail_journal_recovered", worker=worker, accepted=recovered)
         return recovered
 
     def _journals(self) -> list[Path]:
