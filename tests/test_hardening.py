@@ -42,7 +42,12 @@ def post(title: str, date: str = "2026-11-10", extra: str = "", name: str = "x")
 def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     posts = {
         "2026-11-10-script.md": post('"<script>alert(9)</script>"', name="script"),
-        "2026-11-11-less.md": post('"When 1 < 2 & 3 > 2"', "2026-11-11", name="less"),
+        "2026-11-11-less.md": post(
+            '"When 1 < 2 & 3 > 2"',
+            "2026-11-11",
+            "tags: ['<img src=x onerror=alert(1)>', 'x\" onload=\"alert(2)']\n",
+            name="less",
+        ),
         "2026-11-12-ru.md": post("Лидерство и доверие", "2026-11-12", name="ru"),
         "2026-11-13-el.md": post("Ηγεσία και εμπιστοσύνη", "2026-11-13", name="el"),
         "2026-11-14-zh.md": post("领导力与信任", "2026-11-14", name="zh"),
@@ -80,6 +85,20 @@ def test_titles_are_text_in_every_page_and_the_search_index(hostile_site: Path) 
     second = HTMLParser((hostile_site / "page/2/index.html").read_text())
     listed = [h.text(strip=True) for h in second.css("article h2")]
     assert "<script>alert(9)</script>" in listed  # shown as the text it is
+
+
+def test_tags_are_text_in_every_page(hostile_site: Path) -> None:
+    for path in hostile_site.rglob("*.html"):
+        tree = HTMLParser(path.read_text(encoding="utf-8"))
+        assert tree.css("img[onerror], [onload]") == [], path
+    page = HTMLParser((hostile_site / "tag/img-src-x-onerror-alert-1/index.html").read_text())
+    assert page.css_first("title").text() == "#<img src=x onerror=alert(1)> - The Leadership Press"
+    feed = page.css_first('link[rel="alternate"][href$="feed.xml"][title*="#"]')
+    assert feed.attributes["title"] == "The Leadership Press: #<img src=x onerror=alert(1)> (RSS)"
+    og = page.css_first('meta[property="og:title"]').attributes["content"]
+    assert og == "#<img src=x onerror=alert(1)>"
+    quoted = HTMLParser((hostile_site / "tag/x-onload-alert-2/index.html").read_text())
+    assert quoted.css_first("title").text().startswith('#x" onload="alert(2) - ')
 
 
 def test_titles_in_any_script_get_their_own_readable_url(hostile_site: Path) -> None:

@@ -9,6 +9,7 @@ so the folder of staged posts is made once per session and removed at its end.
 from __future__ import annotations
 
 import hashlib
+import html
 import shutil
 import tempfile
 from collections.abc import Collection
@@ -19,19 +20,19 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
+from material.plugins.blog.structure import Post, View
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
-from material.plugins.blog.structure import Post, View
 
 from generator.clock import current_time
 from generator.content.articles import Article
 from generator.content.loader import load_content
-from generator.content.related import RelatedReading
 from generator.content.problems import ContentError, display_path
+from generator.content.related import RelatedReading
 from generator.content.site_config import SiteConfig
 from generator.content.slugs import slugify
 from generator.digest.preview import prepare_upcoming, sample_copy
@@ -159,7 +160,9 @@ class PressPlugin(BasePlugin):
         return nav
 
     @event_priority(-100)  # after Material's blog plugin made the post's excerpt
-    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def on_page_markdown(
+        self, markdown: str, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
         # lastmod in the sitemap (and the sitemap.xml.gz timestamp) come from article dates.
         assert self.site is not None
         modified = self._last_modified(page).astimezone(self.site.timezone)
@@ -197,7 +200,9 @@ class PressPlugin(BasePlugin):
         article = self.articles.get(page.file.src_uri)
         if article is not None and isinstance(page, Post):
             finish_content(page, article, self.files)
-        title = article.title if article else (page.meta.get("title") or page.title or "")
+        # A page's title is HTML to MkDocs and Material; the metadata wants its text.
+        page_title = html.unescape(page.meta.get("title") or page.title or "")
+        title = article.title if article else page_title
         description = article.description if article else page.meta.get("description", "")
         canonical = page.canonical_url or self.site.url
         context["article"] = article
@@ -206,7 +211,9 @@ class PressPlugin(BasePlugin):
         for other in context["related"]:
             self.note_shown(other, page)
         listing = page.url.startswith(("category/", "tag/")) and page.url != "tag/"
-        context["category_feed"] = page.url + "feed.xml" if listing and "/page/" not in page.url else None
+        context["category_feed"] = (
+            page.url + "feed.xml" if listing and "/page/" not in page.url else None
+        )
         title = str(title or self.site.name)
         context["seo"] = page_meta(self.site, canonical, title, description, article)
         return context
@@ -214,7 +221,9 @@ class PressPlugin(BasePlugin):
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         return load_bundle_on_interaction(fix_page_html(output))
 
-    def on_post_template(self, output_content: str, template_name: str, config: MkDocsConfig) -> str:
+    def on_post_template(
+        self, output_content: str, template_name: str, config: MkDocsConfig
+    ) -> str:
         if not template_name.endswith(".html"):
             return output_content
         return load_bundle_on_interaction(fix_page_html(output_content))
@@ -400,7 +409,9 @@ def _views(view: Any) -> Any:
         yield from _views(child)
 
 
-def _add_listed_pages(files: Files, config: MkDocsConfig, pages: dict[str, str], index: str) -> None:
+def _add_listed_pages(
+    files: Files, config: MkDocsConfig, pages: dict[str, str], index: str
+) -> None:
     """Generated pages: the index goes in the navigation, the pages it lists do not."""
     for src_uri, content in pages.items():
         page = File.generated(config, src_uri, content=content)

@@ -3,6 +3,7 @@ first, each with its own RSS feed (tag/<slug>/feed.xml) like the category pages.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 from generator.content.articles import Article, published_only
@@ -37,7 +38,10 @@ def _index(site: SiteConfig, tags: list[str], visible: list[Article]) -> str:
 
 
 def _tag_page(site: SiteConfig, tag: str, tagged: list[Article]) -> str:
-    meta = {"title": f"#{tag}", "description": f"Articles of {site.name} tagged {tag}."}
+    # Material's templates print a page's title as HTML (the header, the tabs, search), as
+    # MkDocs' titles from headings are: a tag is text, so it goes in escaped.
+    title = html.escape(f"#{tag}", quote=False)
+    meta = {"title": title, "description": f"Articles of {site.name} tagged {tag}."}
     lines = [f"# Articles tagged {markdown_text(tag)}", ""]
     for article in tagged:
         link = f"../{article.source.relative_to(site.content_dir).as_posix()}"
