@@ -23,7 +23,6 @@ from generator.site.options import BuildOptions
 from generator.site.outputs import write_outputs
 from generator.site.up_to_date import BuildRecord, input_fingerprint, valid_until
 
-
 T = TypeVar("T")
 
 
@@ -59,6 +58,7 @@ def build_all(
     site, articles = load_content(root, strict, jobs)
     early = partial(_feeds_and_archive, site, articles, options)
     with staged_directory(target) as staging, _meanwhile(early, jobs) as ready:
+
         def archive() -> dict[str, str]:  # the plugin asks for it when it adds pages
             return ready()[1]
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 
-_BUNDLE = re.compile(r'<script src="([^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js)"></script>')
+_BUNDLE = re.compile(
+    r'<script src="([^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js)"></script>'
+)
 
 _LOADER = """<script>(function () {
   var src = "%s", loaded = false;

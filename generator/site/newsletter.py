@@ -65,7 +65,9 @@ def archived_email_path(day: date) -> str:
     return f"newsletter/{day.isoformat()}/email.html"
 
 
-def archived_email(site: SiteConfig, week: list[Article], day: date, articles: list[Article]) -> str:
+def archived_email(
+    site: SiteConfig, week: list[Article], day: date, articles: list[Article]
+) -> str:
     """The issue's HTML as the digest rendered it; its unsubscribe link, which belongs to each
     subscriber, points at the archive instead."""
     rendered = render_digest(site, week, day, articles)
@@ -111,7 +113,8 @@ def _issue(site: SiteConfig, day: date, week: list[Article], urls: dict[str, str
         lines += [
             f"### [{markdown_text(article.title)}]({link})",
             "",
-            f"{markdown_text(authors)} · {article.published:%d/%m/%Y} · {article.read_time} min read",
+            f"{markdown_text(authors)} · {article.published:%d/%m/%Y} · "
+            f"{article.read_time} min read",
             "",
             absolute_html(article.excerpt_html, article, site, urls),
             "",

@@ -33,8 +33,12 @@ def nav_fingerprint(nav: Any) -> str:
 
 def _nav_items(items: Iterable[Any]) -> list[Any]:
     return [
-        (type(item).__name__, item.title, getattr(item, "url", None))
-        + (tuple(_nav_items(item.children or [])),)
+        (
+            type(item).__name__,
+            item.title,
+            getattr(item, "url", None),
+            tuple(_nav_items(item.children or [])),
+        )
         for item in items
     ]
 
@@ -106,8 +110,12 @@ def _neighbour(page: Any) -> tuple[Any, ...] | None:
 
 def _links(items: Iterable[Any]) -> list[Any]:
     return [
-        (type(item).__name__, item.title, getattr(item, "url", None))
-        + (tuple(_links(getattr(item, "children", None) or [])),)
+        (
+            type(item).__name__,
+            item.title,
+            getattr(item, "url", None),
+            tuple(_links(getattr(item, "children", None) or [])),
+        )
         for item in items
     ]
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from generator.content.articles import Article, published_only
 from generator.content.front_matter import format_front_matter
-from generator.content.slugs import slugify
 from generator.content.site_config import SiteConfig
+from generator.content.slugs import slugify
 from generator.site.newsletter import markdown_text
 
 TAGS_INDEX = "tag/index.md"
