@@ -210,3 +210,33 @@ def test_report_counts_what_followed_each_send_and_warns(mail_project) -> None:
     assert data[0]["unsubscribes"] == 1
     missing = run_press(root, "report", "--date", "2026-11-21", env=env)
     assert missing.returncode == 1 and "has not been sent" in missing.stderr
+
+
+@pytest.mark.parametrize("where", ["alone", "in a folder", "in a maildir"])
+def test_a_named_pipe_is_refused_and_never_opened(
+    project: Path, tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+):
+    import os
+
+    from click.testing import CliRunner
+
+    from generator.cli.main import main
+
+    if where == "alone":
+        target = fifo = tmp_path / "bounces.mbox"
+    elif where == "in a folder":
+        target = tmp_path / "reports"
+        target.mkdir()
+        (target / "a.eml").write_bytes(b"Subject: hi\r\n\r\nbody\r\n")
+        fifo = target / "b.eml"
+    else:
+        target = maildir_of(tmp_path / "box")
+        fifo = target / "new" / "1800000000.M9P9.host"
+    os.mkfifo(fifo)
+    monkeypatch.chdir(project)
+    # Opening a FIFO for reading blocks until a writer comes: the answer must come first.
+    result = CliRunner().invoke(main, ["bounces", "ingest", str(target)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {fifo}: not a regular file (a FIFO, device or socket is never read)"
+    )

@@ -12,7 +12,9 @@ import email
 import email.policy
 import hashlib
 import mailbox
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
@@ -40,20 +42,49 @@ class Incoming:
     feedback: tuple[Feedback, ...]  # empty: not a bounce or complaint we can read
 
 
+class NotAMailFile(ValueError):
+    """A path that is not a regular file (a FIFO, device or socket): never opened, since
+    reading one can block forever (a cron job would hang)."""
+
+
 def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(where, raw bytes) for a Maildir, an mbox file, one .eml file or a folder of them."""
+    """(where, raw bytes) for a Maildir, an mbox file, one .eml file or a folder of them.
+    Every file is checked before any is read, so a special file stops the run up front."""
     if path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir():
-        box = mailbox.Maildir(path, factory=None, create=False)
-        for key in sorted(box.keys()):
-            yield f"{path}/{key}", box.get_bytes(key)
+        found = sorted(_maildir_files(path))
+        for _, file in found:
+            _regular(file)
+        for key, file in found:
+            yield f"{path}/{key}", file.read_bytes()
     elif path.is_dir():
-        for file in sorted(path.rglob("*.eml")):
+        files = sorted(path.rglob("*.eml"))
+        for file in files:
+            _regular(file)
+        for file in files:
             yield str(file), file.read_bytes()
-    elif path.read_bytes()[:5] == b"From ":
+    elif _regular(path).read_bytes()[:5] == b"From ":
         for index, message in enumerate(mailbox.mbox(path, create=False)):
             yield f"{path}#{index + 1}", message.as_bytes()
     else:
         yield str(path), path.read_bytes()
+
+
+def _maildir_files(path: Path) -> Iterator[tuple[str, Path]]:
+    """(key, file) of each message in new/ and cur/, as mailbox.Maildir names them."""
+    for folder in ("new", "cur"):
+        for file in (path / folder).iterdir():
+            if not file.name.startswith("."):
+                yield file.name.split(":", 1)[0], file
+
+
+def _regular(file: Path) -> Path:
+    try:
+        mode = os.stat(file).st_mode
+    except OSError as exc:
+        raise NotAMailFile(f"{file}: cannot be read ({exc.strerror})") from exc
+    if not stat.S_ISREG(mode):
+        raise NotAMailFile(f"{file}: not a regular file (a FIFO, device or socket is never read)")
+    return file
 
 
 def classify(raw: bytes, source: str, verp: VerpLookup | None = None) -> Incoming:
