@@ -51,8 +51,12 @@ def serve(project: Path, store: SubscriberStore, fetch=None):
     return running(create_app(service))
 
 
+CONTENT_TYPES = {"ses": "text/plain; charset=UTF-8"}  # what each relay sends; others JSON
+
+
 def post(url: str, relay: str, body: bytes, headers: dict[str, str] | None = None):
-    return httpx.post(f"{url}/webhooks/{relay}", content=body, headers=headers or {}, timeout=10)
+    sent = {"Content-Type": CONTENT_TYPES.get(relay, "application/json"), **(headers or {})}
+    return httpx.post(f"{url}/webhooks/{relay}", content=body, headers=sent, timeout=10)
 
 
 def test_an_unconfigured_relay_has_no_webhook(project: Path, reader: SubscriberStore):
@@ -61,8 +65,12 @@ def test_an_unconfigured_relay_has_no_webhook(project: Path, reader: SubscriberS
         assert post(url, "nosuchrelay", b"{}").status_code == 404
 
 
-def mailgun_body(secret: str, event: dict, when=NOW, signature: str | None = None) -> bytes:
-    timestamp, token = str(int(when.timestamp())), "a" * 50
+def mailgun_body(
+    secret: str, event: dict, when=NOW, signature: str | None = None, token: str | None = None
+) -> bytes:
+    """Mailgun signs a fresh token per event: by default one derived from the event id."""
+    token = token or hashlib.sha256(str(event.get("id")).encode()).hexdigest()[:50]
+    timestamp = str(int(when.timestamp()))
     mac = hmac.new(secret.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
     data = {"signature": {"timestamp": timestamp, "token": token, "signature": signature or mac}}
     return json.dumps({**data, "event-data": event}).encode()
@@ -272,3 +280,81 @@ def test_ses_through_sns(project: Path, reader: SubscriberStore, monkeypatch: py
         assert post(url, "ses", complained).status_code == 200
     assert reader.get(READER).status == "complained"
     assert "attacker.example" not in " ".join(fetched)
+
+
+def test_hostile_requests_get_4xx_and_change_nothing(
+    project: Path, reader: SubscriberStore, monkeypatch: pytest.MonkeyPatch
+):
+    secret = "mailgun-secret"
+    monkeypatch.setenv("PRESS_MAILGUN_SIGNING_KEY", secret)
+    monkeypatch.setenv("PRESS_POSTMARK_WEBHOOK_USER", "postmark")
+    monkeypatch.setenv("PRESS_POSTMARK_WEBHOOK_PASSWORD", "pässwörd")
+    monkeypatch.setenv("PRESS_SES_TOPIC_ARN", TOPIC)
+    delivered = {"event": "delivered", "recipient": READER, "id": "d1"}
+    complained = {"event": "complained", "recipient": READER, "id": "c9"}
+
+    def mailgun_raw(event: dict, timestamp: str, token: str, signature: str | None = None):
+        mac = hmac.new(secret.encode(), (timestamp + token).encode("utf-8", "surrogatepass"),
+                       hashlib.sha256).hexdigest()  # fmt: skip
+        sig = {"timestamp": timestamp, "token": token, "signature": signature or mac}
+        return json.dumps({"signature": sig, "event-data": event}).encode()
+
+    now = str(int(NOW.timestamp()))
+    basic = {"Authorization": "Basic " + base64.b64encode("postmark:pässwörd".encode()).decode()}
+    wrong = {"Authorization": "Basic " + base64.b64encode("postmark:wröng".encode()).decode()}
+    bounce = {"RecordType": "Bounce", "Type": "HardBounce", "ID": 7, "BouncedAt": NOW.isoformat()}
+    with serve(project, reader) as url:
+        token = "b" * 50
+        assert post(url, "mailgun", mailgun_raw(delivered, now, token)).status_code == 200
+        # The same signature carrying other event data inside its window: refused.
+        assert post(url, "mailgun", mailgun_raw(complained, now, token)).status_code == 409
+        assert post(url, "mailgun", mailgun_raw(delivered, now, token)).status_code == 200  # retry
+        surrogate = {**complained, "recipient": "a\udc00@x.org"}
+        pm_reader = json.dumps({**bounce, "Email": READER}).encode()
+        pm_nobody = json.dumps({**bounce, "Email": "nope"}).encode()
+        ses_list = json.dumps({"Type": ["Notification"], "TopicArn": TOPIC}).encode()
+        ses_port = {
+            "Type": "Notification",
+            "TopicArn": TOPIC,
+            "Message": "{}",
+            "MessageId": "m",
+            "Timestamp": NOW.isoformat(),
+            "Signature": "AAAA",
+            "SigningCertURL": "https://sns.eu-west-1.amazonaws.com:99999/x.pem",
+        }
+        plain = {"Content-Type": "text/plain"}
+        answers = {
+            "non-ASCII signature": post(
+                url, "mailgun", mailgun_raw(delivered, now, "c" * 50, "é" * 64)
+            ),
+            "lone surrogate token": post(url, "mailgun", mailgun_raw(delivered, now, "\ud800")),
+            "timestamp 10^17": post(url, "mailgun", mailgun_raw(complained, str(10**17), "d" * 50)),
+            "surrogate address": post(url, "mailgun", mailgun_raw(surrogate, now, "e" * 50)),
+            "event data not an object": post(url, "mailgun", mailgun_raw([1], now, "f" * 50)),
+            "wrong content type": post(
+                url, "mailgun", mailgun_raw(complained, now, "g" * 50), plain
+            ),
+            "over 1 MiB": post(url, "mailgun", b"{" + b" " * (1 << 20) + b"}"),
+            "non-ASCII wrong password": post(url, "postmark", pm_reader, wrong),
+            "postmark bad address": post(url, "postmark", pm_nobody, basic),
+            "SES Type a list": post(url, "ses", ses_list),
+            "SES bad port": post(url, "ses", json.dumps(ses_port).encode()),
+        }
+        codes = {name: answer.status_code for name, answer in answers.items()}
+        assert codes == {
+            "non-ASCII signature": 401,
+            "lone surrogate token": 400,
+            "timestamp 10^17": 400,
+            "surrogate address": 400,
+            "event data not an object": 400,
+            "wrong content type": 415,
+            "over 1 MiB": 413,
+            "non-ASCII wrong password": 401,
+            "postmark bad address": 400,
+            "SES Type a list": 400,
+            "SES bad port": 400,
+        }
+        right = post(url, "postmark", pm_reader, basic)
+        assert right.status_code == 200  # a non-ASCII password works when it is the right one
+    assert reader.get(READER).status == "active"  # no complaint got through
+    assert reader.get(READER).bounce_count == 1  # only the genuine Postmark bounce

@@ -23,6 +23,7 @@ from generator.rate_limit import RateLimiter
 from generator.service.requests import RequestRefused, client_address, parse_fields, read_body
 from generator.service.responses import Answer
 from generator.service.webhooks import (
+    IGNORED,
     Event,
     Fetch,
     WebhookRefused,
@@ -34,7 +35,7 @@ from generator.service.webhooks import (
     ses_events,
 )
 from generator.subscribers.addresses import InvalidAddress, normalise_address
-from generator.subscribers.feedback_store import apply_feedback
+from generator.subscribers.feedback_store import apply_feedback, claim_signature
 from generator.subscribers.store import SubscriberStore
 from generator.tokens import ExpiredToken, Signer, TokenError
 
@@ -123,8 +124,15 @@ async def webhook(service: Service, request: Request) -> Answer:
             events = _PARSERS[relay](headers, body, now)
     except WebhookRefused as exc:
         raise RequestRefused(exc.status, str(exc)) from exc
+    if not await run_in_threadpool(signatures_unused, service, events, now):
+        raise RequestRefused(409, "This signature was already used for another event.")
     applied = await run_in_threadpool(apply_events, service, events, now)
     return Answer(200, "Received", f"{applied} event(s) applied", data={"applied": applied})
+
+
+def signatures_unused(service: Service, events: list[Event], now: datetime) -> bool:
+    claims = {(event.once, event.key) for event in events if event.once}
+    return all(claim_signature(service.store, *claim, now) for claim in sorted(claims))
 
 
 def apply_events(service: Service, events: list[Event], now: datetime) -> int:
@@ -132,6 +140,8 @@ def apply_events(service: Service, events: list[Event], now: datetime) -> int:
     limit = service.site.delivery.bounce_limit
     applied = 0
     for event in events:
+        if event.kind == IGNORED:
+            continue
         item = [(event.kind, event.email, event.detail)]
         applied += apply_feedback(service.store, event.key, item, limit, now) is not None
     return applied

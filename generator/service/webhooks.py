@@ -34,6 +34,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from generator.subscribers.addresses import InvalidAddress, normalise_address
+
 MAX_AGE = timedelta(minutes=5)
 SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 
@@ -46,12 +48,18 @@ class WebhookRefused(Exception):
         self.status = status
 
 
+IGNORED = "ignored"  # an event that changes nothing (kept for its signature's claim)
+
+
 @dataclass(frozen=True)
 class Event:
     key: str  # relay and event id: applying it twice counts once
-    kind: str  # hard, soft, complaint or unsubscribe
+    kind: str  # hard, soft, complaint, unsubscribe, or IGNORED
     email: str
     detail: str
+    # A signature that must vouch for one event only (Mailgun's signs a timestamp and token,
+    # not the event): the token, claimed durably on first use.
+    once: str = ""
 
 
 def configured(environ: Mapping[str, str] = os.environ) -> set[str]:
@@ -77,6 +85,25 @@ def _json(body: bytes) -> Any:
         raise WebhookRefused(400, "the body is not JSON") from exc
 
 
+def _utf8(text: str) -> bytes:
+    """Text from a request as bytes, lone surrogates included: a comparison never fails on it."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _content_type(headers: Mapping[str, str], wanted: str) -> None:
+    given = headers.get("content-type", "").split(";")[0].strip().lower()
+    if given != wanted:
+        raise WebhookRefused(415, f"the relay sends {wanted}, not '{given or 'nothing'}'")
+
+
+def _address(value: Any) -> str:
+    """A recipient as the store keys it; anything else is a malformed event."""
+    try:
+        return normalise_address(value) if isinstance(value, str) else normalise_address("")
+    except (InvalidAddress, UnicodeError) as exc:
+        raise WebhookRefused(400, "the event's recipient is not an email address") from exc
+
+
 def _fresh(moment: datetime, now: datetime) -> None:
     if abs(now - moment) > MAX_AGE:
         raise WebhookRefused(400, "the event is older than 5 minutes (or from the future)")
@@ -87,7 +114,7 @@ def _moment(text: Any) -> datetime:
         if isinstance(text, int | float) or (isinstance(text, str) and text.isdigit()):
             return datetime.fromtimestamp(int(text), tz=UTC)
         value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, OverflowError, OSError) as exc:  # OSError: beyond the platform's range
         raise WebhookRefused(400, "the event has no readable time") from exc
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -114,21 +141,22 @@ def postmark_events(headers: Mapping[str, str], body: bytes, now: datetime) -> l
         decoded = base64.b64decode(given.removeprefix("Basic ").strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         decoded = ""
-    if not given.startswith("Basic ") or not hmac.compare_digest(decoded, expected):
+    if not given.startswith("Basic ") or not hmac.compare_digest(_utf8(decoded), _utf8(expected)):
         raise WebhookRefused(401, "wrong or missing credentials")
+    _content_type(headers, "application/json")
     data = _json(body)
     record = _field(data, "RecordType")
     key = f"postmark:{record}:{_field(data, 'ID')}"
     if record == "Bounce":
         _fresh(_moment(_field(data, "BouncedAt")), now)
         kind = "hard" if _field(data, "Type") in ("HardBounce", "BadEmailAddress") else "soft"
-        return [Event(key, kind, str(_field(data, "Email")).lower(), str(data["Type"]))]
+        return [Event(key, kind, _address(_field(data, "Email")), str(data["Type"]))]
     if record == "SpamComplaint":
         _fresh(_moment(_field(data, "BouncedAt")), now)
-        return [Event(key, "complaint", str(_field(data, "Email")).lower(), "spam complaint")]
+        return [Event(key, "complaint", _address(_field(data, "Email")), "spam complaint")]
     if record == "SubscriptionChange" and data.get("SuppressSending"):
         _fresh(_moment(_field(data, "ChangedAt")), now)
-        return [Event(key, "unsubscribe", str(_field(data, "Recipient")).lower(), "postmark")]
+        return [Event(key, "unsubscribe", _address(_field(data, "Recipient")), "postmark")]
     return []
 
 
@@ -136,27 +164,35 @@ def postmark_events(headers: Mapping[str, str], body: bytes, now: datetime) -> l
 
 
 def mailgun_events(headers: Mapping[str, str], body: bytes, now: datetime) -> list[Event]:
+    _content_type(headers, "application/json")
     data = _json(body)
     timestamp = str(_field(data, "signature", "timestamp"))
     token = str(_field(data, "signature", "token"))
     signature = str(_field(data, "signature", "signature"))
+    if not all(part.isascii() and part.isprintable() for part in (timestamp, token)):
+        raise WebhookRefused(400, "the signature's timestamp or token is malformed")
     key = os.environ["PRESS_MAILGUN_SIGNING_KEY"].encode()
-    expected = hmac.new(key, (timestamp + token).encode(), "sha256").hexdigest()
-    if not hmac.compare_digest(signature, expected):
+    expected = hmac.new(key, _utf8(timestamp + token), "sha256").hexdigest().encode()
+    if not hmac.compare_digest(_utf8(signature), expected):
         raise WebhookRefused(401, "the signature does not match")
     _fresh(_moment(timestamp), now)
     event = _field(data, "event-data")
-    name, recipient = _field(event, "event"), str(_field(event, "recipient")).lower()
-    key_id = f"mailgun:{_field(event, 'id')}"
+    if not isinstance(event, dict):
+        raise WebhookRefused(400, "the event data is not an object")
+    name, recipient = _field(event, "event"), _address(_field(event, "recipient"))
+    key_id, once = f"mailgun:{_field(event, 'id')}", f"mailgun-token:{token}"
     if name == "failed":
         kind = "hard" if event.get("severity") == "permanent" else "soft"
-        code = str((event.get("delivery-status") or {}).get("code", ""))
-        return [Event(key_id, kind, recipient, code or kind)]
+        status = event.get("delivery-status")
+        code = str(status.get("code", "")) if isinstance(status, dict) else ""
+        return [Event(key_id, kind, recipient, code or kind, once)]
     if name == "complained":
-        return [Event(key_id, "complaint", recipient, "complained")]
+        return [Event(key_id, "complaint", recipient, "complained", once)]
     if name == "unsubscribed":
-        return [Event(key_id, "unsubscribe", recipient, "mailgun")]
-    return []
+        return [Event(key_id, "unsubscribe", recipient, "mailgun", once)]
+    # Nothing to apply, but its token is claimed all the same: a "delivered" event's signature
+    # must not vouch for a forged complaint later.
+    return [Event(key_id, IGNORED, recipient, str(name), once)]
 
 
 # SendGrid ------------------------------------------------------------------------------------
@@ -180,6 +216,7 @@ def sendgrid_events(headers: Mapping[str, str], body: bytes, now: datetime) -> l
     except InvalidSignature as exc:
         raise WebhookRefused(401, "the signature does not match") from exc
     _fresh(_moment(timestamp), now)
+    _content_type(headers, "application/json")
     events = _json(body)
     if not isinstance(events, list):
         raise WebhookRefused(400, "the body is not a list of events")
@@ -188,7 +225,7 @@ def sendgrid_events(headers: Mapping[str, str], body: bytes, now: datetime) -> l
 
 def _sendgrid_event(item: Any) -> list[Event]:
     name = _field(item, "event")
-    recipient = str(_field(item, "email")).lower()
+    recipient = _address(_field(item, "email"))
     key = f"sendgrid:{_field(item, 'sg_event_id')}"
     if name in ("bounce", "dropped"):
         return [Event(key, "hard", recipient, str(item.get("status") or name))]
@@ -218,10 +255,11 @@ _SNS_FIELDS = {
 
 
 def ses_events(headers: Mapping[str, str], body: bytes, now: datetime, fetch: Fetch) -> list[Event]:
+    _content_type(headers, "text/plain")  # what SNS sends, JSON and all
     data = _json(body)
     kind = _field(data, "Type")
-    if kind not in _SNS_FIELDS:
-        raise WebhookRefused(400, f"unexpected SNS message type '{kind}'")
+    if not isinstance(kind, str) or kind not in _SNS_FIELDS:
+        raise WebhookRefused(400, "unexpected SNS message type")
     if _field(data, "TopicArn") != os.environ["PRESS_SES_TOPIC_ARN"]:
         raise WebhookRefused(403, "not the configured SNS topic")
     _verify_sns(data, kind, fetch)
@@ -259,7 +297,12 @@ def _verify_sns(data: dict[str, Any], kind: str, fetch: Fetch) -> None:
 def _sns_url(url: Any) -> str:
     """Only Amazon's SNS endpoints, over https: a forged message cannot point us elsewhere."""
     parts = urlsplit(str(url))
-    if parts.scheme != "https" or not SNS_HOST.match(parts.hostname or ""):
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise WebhookRefused(400, "the certificate or subscription URL is malformed") from exc
+    host_ok = SNS_HOST.match(parts.hostname or "") and port in (None, 443)
+    if parts.scheme != "https" or not host_ok or parts.username or parts.password:
         raise WebhookRefused(401, "the certificate or subscription is not on an SNS host")
     return str(url)
 
@@ -286,4 +329,4 @@ def _ses_notification(message: Any, message_id: str) -> list[Event]:
 
 
 def _ses_address(recipient: Any) -> str:
-    return str(_field(recipient, "emailAddress")).lower()
+    return _address(_field(recipient, "emailAddress"))

@@ -37,6 +37,26 @@ def apply_feedback(
         ]
 
 
+def claim_signature(store: SubscriberStore, token: str, event_key: str, now: datetime) -> bool:
+    """False when `token` already vouched for another event: a signature that covers only a
+    timestamp and a token (Mailgun's) would otherwise carry any event data inside its time
+    window. The same event again (a relay's retry) is fine. Kept durably, in the store."""
+    pair = f"{token}|{event_key}"
+    with store.transaction() as conn:
+        known = set(
+            conn.execute(
+                select(feedback_seen.c.key).where(feedback_seen.c.key.in_([token, pair]))
+            ).scalars()
+        )
+        if token in known:
+            return pair in known
+        stamp = as_stored(now)
+        conn.execute(
+            feedback_seen.insert(), [{"key": k, "ingested_at": stamp} for k in (token, pair)]
+        )
+        return True
+
+
 def _apply(
     conn: Connection, kind: str, email: str, detail: str, bounce_limit: int, now: datetime
 ) -> str:
