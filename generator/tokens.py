@@ -94,6 +94,21 @@ class Signer:
         return subject
 
 
+def subscription_subject(email: str, generation: int) -> str:
+    """What an unsubscribe token signs: the address and the subscription it was issued for
+    (`generation`, from when it was confirmed), so a link from before a reader left and came
+    back changes nothing about the new subscription."""
+    return f"{email}|{generation}"
+
+
+def parse_subscription_subject(subject: str) -> tuple[str, int | None]:
+    """(address, generation); generation None for a token made before tokens carried it."""
+    email, _, generation = subject.rpartition("|")
+    if email and generation.isdigit():
+        return email, int(generation)
+    return subject, None
+
+
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = str.maketrans("-_", "+/")
 

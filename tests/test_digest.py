@@ -170,7 +170,7 @@ def test_message_structure_and_headers(prepared, signer: Signer) -> None:
     assert https.startswith("https://subscribe.leadership-press.example.org/unsubscribe/")
     assert mailto.startswith("mailto:unsubscribe@leadership-press.example.org?subject=")
     token = https.rsplit("/", 1)[1]
-    assert signer.verify("unsubscribe", token) == "ada@example.net"
+    assert signer.verify("unsubscribe", token) == "ada@example.net|0"  # never confirmed here
     text, html = (p.get_content() for p in msg.iter_parts())
     assert https in text and f'href="{https}"' in html
     assert "View in browser: https://leadership-press.example.org/newsletter/2026-11-21/" in text

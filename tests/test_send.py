@@ -19,6 +19,7 @@ from generator.content.site_config import load_site
 from generator.delivery.ledger import Ledger
 from generator.delivery.lock import exclusive_send
 from generator.digest.message import digest_message_ids
+from generator.subscribers.store import generation_of
 from generator.tokens import Signer
 
 from conftest import ISSUE, KEY, SATURDAY, addresses
@@ -70,7 +71,8 @@ def test_full_send_to_1000_subscribers_then_a_rerun_sends_nothing(mail_project):
     assert Ledger(store.engine, ISSUE).counts() == {"sent": 1000}
     sample = email.message_from_bytes(server.received[0].data, policy=email.policy.default)
     token = sample["List-Unsubscribe"].split("/unsubscribe/")[1].split(">")[0]
-    assert Signer(KEY.encode()).verify("unsubscribe", token) == sample["To"]
+    generation = generation_of(store.get(sample["To"]).confirmed_at)
+    assert Signer(KEY.encode()).verify("unsubscribe", token) == f"{sample['To']}|{generation}"
     assert sample["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 

@@ -27,7 +27,7 @@ from generator.service.app import Service, create_app
 from generator.subscribers.mail_queue import MailQueue
 from generator.subscribers.schema import mail_queue
 from generator.subscribers.schema import subscribers as subscribers_table
-from generator.subscribers.store import NewSubscriber, SubscriberStore
+from generator.subscribers.store import NewSubscriber, SubscriberStore, generation_of
 from generator.tokens import Signer
 
 from asgi_server import running
@@ -361,7 +361,8 @@ def test_a_confirmed_reader_is_welcomed_once_over_smtp(project: Path, store: Sub
     assert welcome["Subject"] == "Welcome to The Leadership Press"
     assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     token = re.search(r"/unsubscribe/([^>]+)>", welcome["List-Unsubscribe"])[1]
-    assert KEY.verify("unsubscribe", token) == "new@example.com"
+    # Bound to the subscription it welcomed (confirmed at NOW), not the one confirmed later.
+    assert KEY.verify("unsubscribe", token) == f"new@example.com|{generation_of(NOW)}"
     text = welcome.get_body(("plain",)).get_content()
     html = welcome.get_body(("html",)).get_content()
     latest = "https://leadership-press.example.org/newsletter/2026-11-21/"
@@ -512,3 +513,25 @@ def confirmation_message_for(project: Path, address: str) -> bytes:
 
     site = load_site(project)
     return confirmation_message(site, address, confirmation_url(site, KEY, address, NOW), NOW)
+
+
+def test_an_old_unsubscribe_link_does_not_end_a_new_subscription(svc: Running):
+    from generator.tokens import subscription_subject
+
+    with svc.client() as client:
+        assert subscribe(client, "back@example.com").status_code == 200
+        assert client.get(path_of(svc.confirm_link())).status_code == 200
+        svc.settle()
+        old_link = unsubscribe_link(svc.outbox[-1][2])  # the welcome's
+        assert client.post(path_of(old_link)).status_code == 200
+        assert svc.store.get("back@example.com").status == "unsubscribed"
+        svc.clock.now = NOW + timedelta(days=10)  # the reader comes back
+        assert subscribe(client, "back@example.com").status_code == 200
+        assert client.get(path_of(svc.confirm_link())).status_code == 200
+        again = client.post(path_of(old_link))  # a link from the old subscription
+        assert again.status_code == 200 and "You are unsubscribed" in again.text  # same answer
+        assert svc.store.get("back@example.com").status == "active"  # ...and nothing changed
+        generation = generation_of(svc.store.get("back@example.com").confirmed_at)
+        token = KEY.sign("unsubscribe", subscription_subject("back@example.com", generation))
+        assert client.post(f"/unsubscribe/{token}").status_code == 200  # this subscription's
+        assert svc.store.get("back@example.com").status == "unsubscribed"

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from generator.delivery.journal import Accepted
 from generator.subscribers.database import DriverStatement, as_stored, sqlite_sidecar, write_lock
 from generator.subscribers.schema import deliveries, issues, subscribers
-from generator.subscribers.store import clear_failures, count_permanent_failure
+from generator.subscribers.store import clear_failures, count_permanent_failure, generation_of
 
 DUE = ("queued", "retry")
 
@@ -38,7 +38,11 @@ def _due_rows() -> Select:
     due = [literal_column(f"'{status}'") for status in DUE]  # constants, so it compiles once
     return (
         select(
-            subscribers.c.id, subscribers.c.email, subscribers.c.status, subscribers.c.bounce_count
+            subscribers.c.id,
+            subscribers.c.email,
+            subscribers.c.status,
+            subscribers.c.bounce_count,
+            subscribers.c.confirmed_at,
         )
         .join_from(subscribers, deliveries, deliveries.c.subscriber_id == subscribers.c.id)
         .where(
@@ -57,6 +61,7 @@ class Due:
     email: str
     active: bool
     bounce_count: int
+    generation: int = 0  # which subscription of the address (its unsubscribe link names it)
 
 
 def latest_sent_issue(engine: Engine) -> date | None:
@@ -135,7 +140,8 @@ class Ledger:
             with self.engine.connect() as conn:
                 rows = [tuple(row) for row in conn.execute(query, values)]
         return [
-            Due(sid, email, status == "active", bounces) for sid, email, status, bounces in rows
+            Due(sid, email, status == "active", bounces, generation_of(_moment(confirmed)))
+            for sid, email, status, bounces, confirmed in rows
         ]
 
     def checkpoint(self) -> None:
@@ -277,3 +283,12 @@ class LedgerWriter:
             self._cursor.execute("PRAGMA wal_autocheckpoint=1000")  # the pool reuses it
         self._cursor.close()
         self.conn.close()
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A driver row's timestamp: SQLite's raw cursor hands back text, stored in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value

@@ -276,7 +276,7 @@ class _Worker:
         wait = run.pace.reserve()
         if wait:  # sleep(0) would still hand the interpreter lock to another thread
             time.sleep(wait)
-        message = self.personaliser.message(due.email)
+        message = self.personaliser.message(due.email, due.generation)
         try:
             self.transport.send(self.envelope.sender(due.subscriber_id), due.email, message)
         except DeliveryError as exc:

@@ -20,7 +20,7 @@ from email.utils import format_datetime
 from generator.content.site_config import SiteConfig
 from generator.digest.render import UNSUBSCRIBE_PLACEHOLDER, RenderedDigest
 from generator.digest.schedule import send_moment
-from generator.tokens import Signer
+from generator.tokens import Signer, subscription_subject
 
 CRLF = b"\r\n"
 _HEADER_BREAKING = re.compile(r"[\r\n<>]")
@@ -139,10 +139,11 @@ class Personaliser:
             (i, name) for i, name in enumerate(template.segments) if isinstance(name, str)
         ]
 
-    def message(self, address: str) -> bytes:
+    def message(self, address: str, generation: int = 0) -> bytes:
+        """`generation` names the reader's current subscription in the unsubscribe link."""
         if not address.isascii() or _HEADER_BREAKING.search(address):
             raise ValueError(f"address {address!r} cannot be written into a header")
-        token = self.signer.sign_bytes("unsubscribe", address)
+        token = self.signer.sign_bytes("unsubscribe", subscription_subject(address, generation))
         url = self.unsubscribe_url + token
         values = {
             "to": address.encode(),
@@ -159,6 +160,6 @@ class Personaliser:
 
 
 def personalised_message(
-    site: SiteConfig, template: MessageTemplate, signer: Signer, address: str
+    site: SiteConfig, template: MessageTemplate, signer: Signer, address: str, generation: int = 0
 ) -> bytes:
-    return Personaliser(site, template, signer).message(address)
+    return Personaliser(site, template, signer).message(address, generation)

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from generator.content.site_config import SiteConfig
 from generator.digest.message import MessageIds
 from generator.digest.render import email_environment
-from generator.tokens import Signer
+from generator.tokens import Signer, subscription_subject
 
 
 def confirmation_url(site: SiteConfig, signer: Signer, email: str, now: datetime) -> str:
@@ -35,11 +35,17 @@ def confirmation_message(site: SiteConfig, email: str, url: str, now: datetime) 
 
 
 def welcome_message(
-    site: SiteConfig, email: str, signer: Signer, latest_issue: date | None, now: datetime
+    site: SiteConfig,
+    email: str,
+    signer: Signer,
+    latest_issue: date | None,
+    now: datetime,
+    generation: int = 0,
 ) -> bytes:
     """Sent once, after the address is confirmed: what to expect, the latest issue to read now,
-    and the way out (RFC 8058 one-click unsubscribe, as on every digest)."""
-    token = signer.sign("unsubscribe", email)
+    and the way out (RFC 8058 one-click unsubscribe, as on every digest), bound to this
+    subscription (`generation`)."""
+    token = signer.sign("unsubscribe", subscription_subject(email, generation))
     unsubscribe = site.email.unsubscribe_url + token
     archive = f"newsletter/{latest_issue.isoformat()}/" if latest_issue else "newsletter/"
     context = {

@@ -37,7 +37,7 @@ from generator.service.webhooks import (
 from generator.subscribers.addresses import InvalidAddress, normalise_address
 from generator.subscribers.feedback_store import apply_feedback, claim_signature
 from generator.subscribers.store import SubscriberStore
-from generator.tokens import ExpiredToken, Signer, TokenError
+from generator.tokens import ExpiredToken, Signer, TokenError, parse_subscription_subject
 
 HONEYPOT = "website"
 CHECK_INBOX = (
@@ -84,7 +84,9 @@ async def confirm(service: Service, request: Request) -> Answer:
 
 
 async def unsubscribe_page(service: Service, request: Request) -> Answer:
-    email = verified(service, "unsubscribe", request, service.clock())
+    email, _ = parse_subscription_subject(
+        verified(service, "unsubscribe", request, service.clock())
+    )
     message = f"Stop sending {service.site.name} to {email}?"
     return Answer(
         200,
@@ -99,8 +101,9 @@ async def unsubscribe_page(service: Service, request: Request) -> Answer:
 async def unsubscribe(service: Service, request: Request) -> Answer:
     await read_body(request)  # "List-Unsubscribe=One-Click" or an empty form: both mean yes
     now = service.clock()
-    email = verified(service, "unsubscribe", request, now)
-    await run_in_threadpool(service.store.unsubscribe, email, now)
+    # An older subscription's link answers the same and changes nothing (see store.unsubscribe).
+    email, generation = parse_subscription_subject(verified(service, "unsubscribe", request, now))
+    await run_in_threadpool(service.store.unsubscribe, email, now, generation)
     message = f"{email} will not receive {service.site.name} any more."
     return Answer(200, "You are unsubscribed", message, data={"status": "unsubscribed"})
 

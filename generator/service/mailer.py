@@ -34,6 +34,7 @@ from generator.subscribers.mail_queue import (
     MailQueue,
     QueuedMail,
 )
+from generator.subscribers.store import generation_of
 
 STILL_WANTED = {"confirm": "pending", "welcome": "active"}  # the status each mail is for
 POLL = 2.0  # seconds between looks at the queue when nothing wakes the worker
@@ -152,7 +153,9 @@ class MailWorker:
             log_event("mail_dropped", kind=mail.kind, id=mail.id, status=status)
             return
         try:
-            message = self._message(mail)
+            message = self._message(
+                mail, generation_of(subscriber.confirmed_at if subscriber else None)
+            )
             transport.send(self.envelope.plain, mail.email, message)
         except DeliveryError as exc:
             attempt = mail.attempts + 1
@@ -169,12 +172,12 @@ class MailWorker:
         self.queue.mark_sent(mail, now)
         log_event("mail_sent", kind=mail.kind, id=mail.id, attempt=mail.attempts + 1)
 
-    def _message(self, mail: QueuedMail) -> bytes:
+    def _message(self, mail: QueuedMail, generation: int) -> bytes:
         """Built when sent, from when it was asked for: the link expires as promised then."""
         site, signer = self.service.site, self.service.signer
         if mail.kind == "welcome":
             latest = latest_sent_issue(self.service.store.engine)
-            return welcome_message(site, mail.email, signer, latest, mail.created_at)
+            return welcome_message(site, mail.email, signer, latest, mail.created_at, generation)
         url = confirmation_url(site, signer, mail.email, mail.created_at)
         return confirmation_message(site, mail.email, url, mail.created_at)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, func, select, update
+from sqlalchemy import Connection, Engine, Insert, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -55,6 +55,17 @@ class Subscriber:
     updated_at: datetime
     confirmed_at: datetime | None
     bounce_count: int
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def generation_of(confirmed_at: datetime | None) -> int:
+    """Which subscription of an address this is: its confirmation moment in microseconds
+    (0 for one never confirmed here, e.g. imported)."""
+    if confirmed_at is None:
+        return 0
+    return (confirmed_at - EPOCH) // timedelta(microseconds=1)  # exact, unlike a float
 
 
 @dataclass(frozen=True)
@@ -212,17 +223,21 @@ class SubscriberStore:
         with self.engine.connect() as conn:
             return [(aware(at), change, reason) for at, change, reason in conn.execute(query)]
 
-    def unsubscribe(self, email: str, now: datetime) -> bool:
+    def unsubscribe(self, email: str, now: datetime, generation: int | None = None) -> bool:
         """pending/active → unsubscribed; False if the address is unknown. A bounced or
-        complained address keeps that (stronger) status."""
+        complained address keeps that (stronger) status. With `generation`, only the
+        subscription of that generation is ended (an older link changes nothing)."""
         with self.transaction() as conn:
-            conn.execute(
-                update(subscribers)
-                .where(
-                    subscribers.c.email == email, subscribers.c.status.in_(("pending", "active"))
-                )
-                .values(status="unsubscribed", updated_at=as_stored(now))
+            query = update(subscribers).where(
+                subscribers.c.email == email, subscribers.c.status.in_(("pending", "active"))
             )
+            if generation is not None:
+                current = conn.execute(
+                    select(subscribers.c.confirmed_at).where(subscribers.c.email == email)
+                ).scalar_one_or_none()
+                if generation_of(aware(current)) != generation:
+                    query = query.where(false())
+            conn.execute(query.values(status="unsubscribed", updated_at=as_stored(now)))
             status = conn.execute(
                 select(subscribers.c.status).where(subscribers.c.email == email)
             ).scalar_one_or_none()
