@@ -373,3 +373,46 @@ def test_check_warns_on_a_tag_that_differs_only_in_case_or_spacing(tmp_path: Pat
         "content/posts/2026-11-01-a.md does)"
     ) in result.stderr
     assert run_press(project, "check", "--strict").returncode == 1
+
+
+def test_long_titles_and_tags_get_bounded_urls_and_still_build(tmp_path: Path) -> None:
+    from generator.content.slugs import MAX_SLUG_BYTES
+
+    words = " ".join(f"word{i}" for i in range(400))  # about 2,800 characters
+    posts = {
+        "2026-11-10-long.md": post(f"'{words} one'", extra=f"tags: ['{'t' * 400}']\n", name="a"),
+        "2026-11-11-long.md": post(f"'{words} two'", "2026-11-11", name="b"),
+    }
+    root = make_project(tmp_path / "project", posts)
+    build_all(root, BuildOptions(now=NOW))
+    site = root / "site"
+    long_posts = [p for p in (site / "posts").iterdir() if p.name.startswith("word0-word1")]
+    assert len(long_posts) == 2  # two titles that share their first 2,800 characters: two URLs
+    for path in [*long_posts, site / "tag" / slugify("t" * 400)]:
+        assert len(path.name.encode()) <= MAX_SLUG_BYTES and (path / "index.html").is_file()
+    assert slugify(f"{words} one") == slugify(f"{words} one")  # stable
+
+
+def test_a_too_long_slug_is_reported_at_its_line(tmp_path: Path) -> None:
+    from test_check_errors import run_press
+
+    posts = {"2026-11-10-x.md": post("Fine", extra=f"slug: {'a-' * 60}z\n")}
+    project = make_project(tmp_path / "project", posts)
+    result = run_press(project, "check")
+    assert result.returncode == 1
+    assert "content/posts/2026-11-10-x.md:5:7: slug: 'a-a-" in result.stderr
+    assert "is too long for a URL (at most 80 bytes" in result.stderr
+
+
+def test_press_new_takes_a_500_character_title(project: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli.main import main
+
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
+    title = "Lead " * 100
+    result = CliRunner().invoke(main, ["new", title.strip()])
+    assert result.exit_code == 0, result.output
+    created = project / result.output.split()[1]
+    assert created.is_file() and len(created.name.encode()) < 100

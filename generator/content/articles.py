@@ -18,7 +18,7 @@ from generator.content.rendering import (
 )
 from generator.content.sanitise import active_content_problems
 from generator.content.site_config import Author, CallToAction, SiteConfig
-from generator.content.slugs import is_slug, slugify
+from generator.content.slugs import MAX_SLUG_BYTES, bounded, is_slug, slugify
 
 KNOWN_KEYS = {
     "title",
@@ -285,6 +285,10 @@ class _ArticleBuilder:
             hint = "use lowercase letters, digits and single hyphens"
             self.fail("slug", f"slug: '{raw}' is not a valid slug", hint)
             return slugify(title)
+        if len(raw.encode("utf-8")) > MAX_SLUG_BYTES:
+            hint = f"at most {MAX_SLUG_BYTES} bytes, e.g. '{bounded(raw)}'"
+            self.fail("slug", f"slug: '{raw[:40]}…' is too long for a URL", hint)
+            return bounded(raw)
         return raw
 
     def _description(self, excerpt_html: str) -> str:
