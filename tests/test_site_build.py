@@ -200,3 +200,31 @@ def test_plain_mkdocs_build_strict_works(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (root / "site" / POST).is_file()
     assert not (root / "site/posts/the-delegation-ladder").exists()
+
+
+def test_an_engine_bug_reaches_the_crash_report_and_keeps_the_site(
+    example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an upgrade of MkDocs or Material breaks is not the editor's mistake: one line that
+    points at the report, the traceback in the report, the last good site in place."""
+    from click.testing import CliRunner
+
+    from generator.cli.main import main
+    from generator.site.plugin import PressPlugin
+
+    monkeypatch.chdir(example_project)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795856400")
+    assert CliRunner().invoke(main, ["build"]).exit_code == 0
+    kept = (example_project / "site" / "index.html").read_bytes()
+
+    def renamed_in_a_new_release(self, nav, config, files):
+        raise AttributeError("'BlogPlugin' object has no attribute '_resolve_original'")
+
+    monkeypatch.setattr(PressPlugin, "on_nav", renamed_in_a_new_release)
+    result = CliRunner().invoke(main, ["build", "--force"])
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("Error: unexpected error (AttributeError: 'BlogPlugin' object")
+    report = Path(line.split("the full report is in ")[1].split(":")[0])
+    assert "Traceback" in report.read_text() and "renamed_in_a_new_release" in report.read_text()
+    assert (example_project / "site" / "index.html").read_bytes() == kept

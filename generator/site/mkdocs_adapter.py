@@ -13,6 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from generator.site.options import BuildOptions
 
 
@@ -41,8 +43,10 @@ def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool =
         raise RenderError(str(exc)) from exc
     except SystemExit as exc:  # MkDocs' Abort on warnings under --strict
         raise RenderError(f"mkdocs build aborted ({exc})") from exc
-    except Exception as exc:  # template errors and the like surface from deep inside MkDocs
-        raise RenderError(f"{type(exc).__name__}: {exc}") from exc
+    except jinja2.TemplateError as exc:  # a mistake in the project's own templates
+        raise RenderError(f"template {type(exc).__name__}: {exc}") from exc
+    # Anything else (an AttributeError after an upgrade of MkDocs or Material, say) is not the
+    # user's: it reaches the crash report with its traceback (cli/errors.py).
 
 
 @contextmanager
