@@ -9,6 +9,7 @@ from typing import Any
 
 from generator.content.dates import DateError, parse_article_date
 from generator.content.front_matter import Source, read_text, split_front_matter
+from generator.content.pictures import picture_problem
 from generator.content.problems import Problem, display_path
 from generator.content.rendering import (
     MORE,
@@ -125,7 +126,8 @@ def read_article(path: Path, config: SiteConfig) -> tuple[Article | None, list[P
         return None, problems
     builder = _ArticleBuilder(path, source, config)
     article = builder.build()
-    return article, source.problems + builder.problems + active_content_problems(source)
+    active = active_content_problems(source, builder.body_html)
+    return article, source.problems + builder.problems + active
 
 
 class _ArticleBuilder:
@@ -134,6 +136,7 @@ class _ArticleBuilder:
     def __init__(self, path: Path, source: Source, config: SiteConfig) -> None:
         self.path, self.src, self.config = path, source, config
         self.problems: list[Problem] = []
+        self.body_html = ""  # rendered, even when other problems stop the article
 
     def fail(self, key: str | None, message: str, hint: str = "", warning: bool = False) -> None:
         self.problems.append(self.src.at(message, key, hint, warning))
@@ -154,6 +157,7 @@ class _ArticleBuilder:
         self._allowed_categories(categories)
         excerpt_md, body_md = self._body()
         rendered = self.config.renders.body(body_md) if body_md else None
+        self.body_html = rendered.html if rendered else ""
         slug = self._slug(title)
         description = self._description(rendered.excerpt if rendered else "")
         image, image_alt = self._image()
@@ -317,6 +321,21 @@ class _ArticleBuilder:
         if problem:
             self.fail("image", f"image: {problem}")
             return None, None
+        picture = picture_problem(self.config.content_dir / image.strip())
+        if picture is not None:
+            hint = (
+                "remove it from the SVG: the picture is published as it is"
+                if picture.warning
+                else ""
+            )
+            self.fail(
+                "image",
+                f"image: 'content/{image.strip()}' {picture.message}",
+                hint,
+                picture.warning,
+            )
+            if not picture.warning:
+                return None, None
         if not isinstance(alt, str) or not alt.strip():
             hint = "describe the picture for readers who cannot see it"
             self.fail("image", "image_alt: is required when an image is set", hint)

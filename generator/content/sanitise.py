@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 import nh3
+from selectolax.lexbor import LexborHTMLParser
 
 from generator.content.front_matter import Source
 from generator.content.problems import Problem
@@ -34,40 +35,102 @@ def safe_html(html: str) -> str:
     return nh3.clean(html, attributes=_ATTRIBUTES, link_rel=None)
 
 
-def active_content_problems(source: Source) -> list[Problem]:
-    """A warning at each place in the body where active content starts."""
-    return [
-        Problem(
-            source.path,
-            line,
-            col,
-            f"{what} in the body: feeds and the digest leave it out",
-            "remove it, or keep it knowing only the web page runs it",
-            warning=True,
+def active_content_problems(source: Source, body_html: str) -> list[Problem]:
+    """A warning at each place in the body where active content starts. What is active is
+    read from the rendered HTML (code samples are text there, raw HTML blocks are not); the
+    source is searched only to say where."""
+    found = _active_in_html(body_html)
+    if not found:
+        return []
+    places = _places(source)
+    problems = []
+    for what, kind in found:
+        line, col = _take(places, kind) or (source.body_line, 1)
+        problems.append(
+            Problem(
+                source.path,
+                line,
+                col,
+                f"{what} in the body: feeds and the digest leave it out",
+                "remove it, or keep it knowing only the web page runs it",
+                warning=True,
+            )
         )
-        for line, col, what in _active_parts(source)
-    ]
+    return problems
 
 
-def _active_parts(source: Source) -> Iterator[tuple[int, int, str]]:
+_ACTIVE_TAGS = ("script", "iframe", "object", "embed", "frame", "frameset", "applet")
+_URL_ATTRIBUTES = ("href", "src", "action", "formaction", "data", "xlink:href")
+
+
+def _active_in_html(html: str) -> list[tuple[str, str]]:
+    """(description, source pattern key) of each active part, in document order."""
+    if not ACTIVE.search(html):
+        return []  # nearly every article: no need to parse
+    found = []
+    for node in LexborHTMLParser(html).css("*"):
+        if node.tag in _ACTIVE_TAGS:
+            found.append((f"<{node.tag}>", f"tag:{node.tag}"))
+        for name, value in node.attributes.items():
+            name = name.lower()
+            if name.startswith("on"):
+                found.append((f"an '{name}' attribute", f"handler:{name}"))
+            elif name in _URL_ATTRIBUTES and _SCHEME.match(value or ""):
+                found.append(("a javascript: link", "scheme"))
+    return found
+
+
+_SCHEME = re.compile(r"\s*(?:java|vb)script\s*:", re.IGNORECASE)
+
+
+def _take(places: list[tuple[tuple[int, int], str]], kind: str) -> tuple[int, int] | None:
+    at = next((i for i, (_, known) in enumerate(places) if known == kind), None)
+    return places.pop(at)[0] if at is not None else None
+
+
+def _places(source: Source) -> list[tuple[tuple[int, int], str]]:
+    """Where active-looking markup starts in the body, outside code samples, in order."""
+    places = []
+    for line, col, match in _active_parts(source):
+        if match["tag"]:
+            kind = f"tag:{match['tag'].lower()}"
+        elif match["handler"]:
+            kind = f"handler:{match['handler'].lower()}"
+        else:
+            kind = "scheme"
+        places.append(((line, col), kind))
+    return places
+
+
+def _active_parts(source: Source) -> Iterator[tuple[int, int, re.Match[str]]]:
     in_code = False
+    raw: list[str] = []  # the raw HTML block the line is in: [tag] or []
     for offset, text in enumerate(source.body.split("\n")):
-        if FENCE.match(text):
+        if FENCE.match(text) and not raw:
             in_code = not in_code
             continue
-        if in_code or text.startswith(("    ", "\t")):
+        indented = text.startswith(("    ", "\t"))
+        if in_code or (indented and not raw):
             continue  # code samples show markup; they do not run it
+        raw = _raw_block_after(text, raw)
         for match in ACTIVE.finditer(_without_inline_code(text)):
             start = match.start("handler") if match["handler"] else match.start()
-            yield source.body_line + offset, start + 1, _described(match)
+            yield source.body_line + offset, start + 1, match
 
 
-def _described(match: re.Match[str]) -> str:
-    if match["tag"]:
-        return f"<{match['tag'].lower()}>"
-    if match["handler"]:
-        return f"an '{match['handler'].lower()}' attribute"
-    return "a javascript: link"
+# A raw HTML block: a line starting with a tag that has no `markdown` attribute. Until its
+# closing tag, Markdown leaves the lines alone, indented ones included (they are not code).
+_RAW_OPEN = re.compile(r"^<([a-zA-Z][a-zA-Z0-9]*)\b(?![^>]*\bmarkdown\b)")
+
+
+def _raw_block_after(text: str, raw: list[str]) -> list[str]:
+    if not raw:
+        opened = _RAW_OPEN.match(text)
+        if opened is None or opened[1].lower() in _ACTIVE_TAGS:
+            return []
+        raw = [opened[1].lower()]
+    closing = f"</{raw[0]}"
+    return [] if closing in text.lower() else raw
 
 
 def _without_inline_code(text: str) -> str:
