@@ -416,3 +416,81 @@ def test_press_new_takes_a_500_character_title(project: Path, monkeypatch) -> No
     assert result.exit_code == 0, result.output
     created = project / result.output.split()[1]
     assert created.is_file() and len(created.name.encode()) < 100
+
+
+EVIL_AUTHOR = '<b class="evil">Eve</b> & "Co"'
+EVIL_CATEGORY = "R&D <i class=evil>"
+
+
+@pytest.fixture(scope="module")
+def hostile_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An author and a category whose names are markup, on an article with a share card."""
+    root = make_project(
+        tmp_path_factory.mktemp("names") / "project",
+        {
+            "2026-11-18-names.md": post(
+                "Names", "2026-11-18", f"categories: ['{EVIL_CATEGORY}']\n", name="names"
+            ).replace("authors: [amara]", "authors: [eve]")
+        },
+    )
+    authors = root / "site_config" / "authors.yml"
+    authors.write_text(
+        authors.read_text(encoding="utf-8")
+        + f"  eve:\n    name: '{EVIL_AUTHOR}'\n    description: 'A <i class=evil>bio</i>'\n"
+        "    avatar: assets/authors/amara.svg\n",
+        encoding="utf-8",
+    )
+    config = root / "site_config" / "site.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("  - Teams\n", f"  - Teams\n  - '{EVIL_CATEGORY}'\n"))
+    build_all(root, BuildOptions(now=NOW))
+    return root
+
+
+def test_author_and_category_names_are_text_everywhere(hostile_names: Path) -> None:
+    site = hostile_names / "site"
+    for path in site.rglob("*.html"):
+        tree = HTMLParser(path.read_text(encoding="utf-8"))
+        assert tree.css(".evil") == [], path
+        for data in tree.css(f'script[type="{LD_JSON}"]'):
+            assert "<" not in data.text(), path
+    post_page = HTMLParser((site / "posts/names/index.html").read_text(encoding="utf-8"))
+    byline = post_page.css_first(".press-post__byline a")
+    assert byline.text(strip=True) == EVIL_AUTHOR
+    assert EVIL_CATEGORY in [a.text(strip=True) for a in post_page.css(".press-post__meta a")]
+    ld = json.loads(post_page.css_first(f'script[type="{LD_JSON}"]').text())
+    assert ld["author"][0]["name"] == EVIL_AUTHOR
+    author_page = next(site.glob("author/*/index.html"), None)
+    titles = {
+        HTMLParser(p.read_text(encoding="utf-8")).css_first("title").text()
+        for p in site.glob("author/*/index.html")
+    }
+    assert author_page is not None and f"{EVIL_AUTHOR} - The Leadership Press" in titles
+    category = next(site.glob("category/r-d*/index.html"))
+    shown = HTMLParser(category.read_text(encoding="utf-8")).css_first("title").text()
+    assert shown == f"{EVIL_CATEGORY} - The Leadership Press"
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    assert not any("<b" in doc["title"] or "<i" in doc["title"] for doc in index["docs"])
+
+
+def test_author_and_category_names_are_text_in_feeds_and_email(hostile_names: Path) -> None:
+    from xml.etree import ElementTree
+
+    from generator.content.loader import load_content
+    from generator.digest.preview import prepare_digest
+
+    site = hostile_names / "site"
+    atom = ElementTree.parse(site / "atom.xml").getroot()
+    names = [n.text for n in atom.iter("{http://www.w3.org/2005/Atom}name")]
+    assert EVIL_AUTHOR in names
+    terms = [c.get("term") for c in atom.iter("{http://www.w3.org/2005/Atom}category")]
+    assert EVIL_CATEGORY in terms
+    feed = json.loads((site / "feed.json").read_text(encoding="utf-8"))
+    assert feed["items"][0]["authors"][0]["name"] == EVIL_AUTHOR
+    config, articles = load_content(hostile_names)
+    digest = prepare_digest(config, articles, date(2026, 11, 21), NOW).rendered
+    email = HTMLParser(digest.html)
+    assert email.css(".evil") == []
+    meta = next(p.text() for p in email.css("p.meta") if "Eve" in p.text())
+    assert meta.startswith(EVIL_AUTHOR)
+    assert EVIL_AUTHOR in digest.text

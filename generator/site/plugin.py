@@ -47,7 +47,7 @@ from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import load_bundle_on_interaction
 from generator.site.forked import Forked
 from generator.site.html_fixes import fix_page_html
-from generator.site.newsletter import INDEX, newsletter_pages
+from generator.site.newsletter import INDEX, markdown_text, newsletter_pages
 from generator.site.options import BuildOptions
 from generator.site.parallel_pages import PageWriter
 from generator.site.seo import page_meta
@@ -169,6 +169,8 @@ class PressPlugin(BasePlugin):
         page.update_date = modified.date().isoformat()
         article = self.articles.get(page.file.src_uri)
         if isinstance(page, View):
+            if page.name:  # Material writes a view's name as its Markdown heading: it is text
+                markdown = page.markdown = f"# {markdown_text(page.name)}\n"
             render_memoised(page, self.rendered_views)
         elif page.file.generated_by == "press" and article is None:
             render_with(page, self._convert)
