@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from generator.errors import PressError
+
 KEY_VARIABLE = "PRESS_SIGNING_KEY"
 # Only for previews: messages signed with it are never sent (press send requires the real key).
 PREVIEW_KEY = b"preview-key-not-secret"
 
 
-class TokenError(ValueError):
+class TokenError(PressError, ValueError):
     """Forged, tampered, expired or malformed."""
 
 

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -333,9 +334,33 @@ def test_bad_input_gets_one_clear_line_and_loses_nothing(
     store.close()
 
 
+@pytest.mark.parametrize("kind", [RuntimeError, ValueError, KeyError])
 def test_a_bug_prints_one_line_and_where_the_full_report_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: type[Exception]
+) -> None:
+    """Whatever its type: a ValueError from a bug is not the user's mistake."""
+    result = _invoke_raising(tmp_path, monkeypatch, kind("a bug, not the user's input"))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert f"unexpected error ({kind.__name__}: " in lines[0]
+    reports = list((tmp_path / "var" / "log").glob("press-error-*.txt"))
+    assert len(reports) == 1 and str(reports[0]) in lines[0]
+    assert "Traceback (most recent call last)" in reports[0].read_text()
+
+
+def test_a_named_error_is_one_line_and_no_crash_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from generator.subscribers.addresses import InvalidAddress
+
+    result = _invoke_raising(tmp_path, monkeypatch, InvalidAddress("'x' has no @"))
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: 'x' has no @"
+    assert not (tmp_path / "var" / "log").exists()
+
+
+def _invoke_raising(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception) -> Any:
     import click
     from click.testing import CliRunner
 
@@ -347,14 +372,7 @@ def test_a_bug_prints_one_line_and_where_the_full_report_is(
 
     @press.command()
     def explode() -> None:
-        raise RuntimeError("a bug, not the user's input")
+        raise error
 
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(press, ["explode"])
-    assert result.exit_code == 1
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.output
-    assert "unexpected error (RuntimeError: a bug, not the user's input)" in lines[0]
-    reports = list((tmp_path / "var" / "log").glob("press-error-*.txt"))
-    assert len(reports) == 1 and str(reports[0]) in lines[0]
-    assert "Traceback (most recent call last)" in reports[0].read_text()
+    return CliRunner().invoke(press, ["explode"])

@@ -1,8 +1,9 @@
 """No traceback, ever, for what a user typed or the machine they typed it on.
 
-Every command runs inside `PressGroup.invoke`: an error caused by input or environment
-(`OSError`, `ValueError`, a database that cannot be used) becomes one line and exit 1. Anything
-else is a bug: one line saying so, and the full report written under var/log/ for the issue.
+Every command runs inside `PressGroup.invoke`: a `PressError` (the named errors of content,
+settings, stores, relays and sends) and an `OSError` of the machine (a file that cannot be read
+or written, a refused connection) become one line and exit 1. Anything else, a `ValueError`
+included, is a bug: one line saying so, and the full report written under var/log/.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import click
 
-from generator.subscribers.database import DatabaseError, DatabaseUnavailable
+from generator.errors import PressError
 
 
 class PressGroup(click.Group):
@@ -27,7 +28,7 @@ class PressGroup(click.Group):
             raise
         except KeyboardInterrupt as exc:
             raise click.Abort() from exc
-        except (OSError, ValueError, DatabaseError, DatabaseUnavailable) as exc:
+        except (PressError, OSError) as exc:
             raise click.ClickException(describe(exc)) from exc
         except Exception as exc:
             report = write_crash_report(exc)

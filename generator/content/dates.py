@@ -6,12 +6,14 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from generator.errors import PressError
+
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 HINT = "use YYYY-MM-DD or an ISO date-time such as 2026-11-21T07:30"
 
 
-class DateError(ValueError):
+class DateError(PressError, ValueError):
     def __init__(self, message: str, hint: str = HINT) -> None:
         super().__init__(message)
         self.hint = hint

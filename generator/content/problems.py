@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.errors import PressError
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -28,7 +30,7 @@ class Problem:
         return f"::{kind} file={self.path},line={self.line},col={self.col}::{text}"
 
 
-class ContentError(Exception):
+class ContentError(PressError):
     """Raised when content or configuration has problems; carries every one of them."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:

@@ -24,12 +24,14 @@ from typing import Any
 import markdown
 import yaml
 
+from generator.errors import PressError
+
 MORE = "<!-- more -->"
 WORDS_PER_MINUTE = 265  # Material's default, so page and digest agree
 MKDOCS_BUILTINS = ("toc", "tables", "fenced_code")  # what MkDocs adds to every site
 
 
-class MarkdownConfigError(ValueError):
+class MarkdownConfigError(PressError, ValueError):
     """mkdocs.yml's markdown_extensions cannot be used; the message says which, and where."""
 
     def __init__(self, message: str, line: int = 1, col: int = 1) -> None:

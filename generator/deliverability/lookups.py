@@ -12,10 +12,16 @@ import dns.exception
 import dns.name
 import dns.resolver
 
+from generator.errors import PressError
+
 TIMEOUT = 5.0  # seconds for one look-up, retries included
 
 
-class DnsUnavailable(Exception):
+class NotANameserver(PressError, ValueError):
+    """--dns (or PRESS_DNS) names no usable server."""
+
+
+class DnsUnavailable(PressError):
     """No DNS server answered; nothing can be said about the records."""
 
 
@@ -77,5 +83,5 @@ def _host_and_port(nameserver: str) -> tuple[str, int]:
     else:
         host, port = nameserver, ""
     if port and not (port.isdigit() and 0 < int(port) < 65536):
-        raise ValueError(f"'{nameserver}' is not a DNS server address (HOST or HOST:PORT)")
+        raise NotANameserver(f"'{nameserver}' is not a DNS server address (HOST or HOST:PORT)")
     return host, int(port or 53)

@@ -29,6 +29,7 @@ from sqlalchemy import Engine, create_engine, delete, func, insert, select, text
 
 from generator.delivery.journal import Accepted, read_journal
 from generator.delivery.ledger import Ledger
+from generator.errors import PressError
 from generator.subscribers.mail_queue import JOURNAL_NAME, MailQueue
 from generator.subscribers.migrations import migrate
 from generator.subscribers.schema import metadata
@@ -37,7 +38,7 @@ _SEND_JOURNAL = re.compile(r"\.send-(\d{4}-\d{2}-\d{2}(?:-[\w-]+)?)\.accepted(?:
 CHUNK = 5000  # rows per statement when copying tables
 
 
-class BackupError(Exception):
+class BackupError(PressError):
     """The backup or restore cannot be done; the message says why and what to do."""
 
 

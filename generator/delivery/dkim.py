@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from generator.content.site_config import DkimSettings
+from generator.errors import PressError
 
 KEY_VARIABLE = "PRESS_DKIM_PRIVATE_KEY"
 KEY_FILE_VARIABLE = "PRESS_DKIM_KEY_FILE"
@@ -53,7 +54,7 @@ _WSP_BEFORE_CRLF = re.compile(rb" \r\n")
 _FIELD_NAME = re.compile(rb"^([!-9;-~]+)[ \t]*:", re.M)
 
 
-class DkimKeyError(ValueError):
+class DkimKeyError(PressError, ValueError):
     """The signing key is missing, unreadable, of the wrong kind or too short."""
 
 

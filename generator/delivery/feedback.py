@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from pathlib import Path
 
+from generator.errors import PressError
+
 HARD, SOFT, COMPLAINT = "hard", "soft", "complaint"
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
@@ -42,7 +44,7 @@ class Incoming:
     feedback: tuple[Feedback, ...]  # empty: not a bounce or complaint we can read
 
 
-class NotAMailFile(ValueError):
+class NotAMailFile(PressError, ValueError):
     """A path that is not a regular file (a FIFO, device or socket): never opened, since
     reading one can block forever (a cron job would hang)."""
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from generator.errors import PressError
 from generator.subscribers.database import sqlite_sidecar
 
 
-class SendInProgress(RuntimeError):
+class SendInProgress(PressError, RuntimeError):
     """Another `press send` of the same digest holds the lock."""
 
 

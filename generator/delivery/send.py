@@ -36,6 +36,7 @@ from generator.delivery.transports import (
     TransportFactory,
 )
 from generator.digest.message import MessageTemplate, Personaliser
+from generator.errors import PressError
 from generator.rate_limit import RateLimiter
 from generator.tokens import Signer
 
@@ -163,7 +164,7 @@ def send_issue(mailing: Mailing, ledger: Ledger, plan: SendPlan, progress_to: Te
     return report
 
 
-class SendCrashed(RuntimeError):
+class SendCrashed(PressError, RuntimeError):
     """Something other than delivery failed (database, disk); nothing accepted is lost."""
 
 

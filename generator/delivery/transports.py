@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from generator.errors import PressError
+
 PASSWORD_VARIABLE = "PRESS_SMTP_PASSWORD"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-class DeliveryError(Exception):
+class DeliveryError(PressError):
     def __init__(self, message: str, code: int = 0) -> None:
         super().__init__(message)
         self.code = code
@@ -60,7 +62,7 @@ class SetupError(DeliveryError):
     STARTTLS): nothing to do with the recipient, so it must never count against them."""
 
 
-class TransportConfigError(ValueError):
+class TransportConfigError(PressError, ValueError):
     """The transport URL cannot be used; the message says why."""
 
 

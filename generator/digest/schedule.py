@@ -11,6 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from generator.content.articles import Article
 from generator.content.site_config import SiteConfig
+from generator.errors import PressError
+
+
+class NotADigestDay(PressError, ValueError):
+    """An issue date that is not the site's digest weekday."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ def send_moment(site: SiteConfig, day: date) -> datetime:
 
 def digest_window(site: SiteConfig, issue: date) -> DigestWindow:
     if issue.weekday() != site.digest.weekday:
-        raise ValueError(f"{issue.isoformat()} is not a digest day ({_weekday_name(site)})")
+        raise NotADigestDay(f"{issue.isoformat()} is not a digest day ({_weekday_name(site)})")
     return DigestWindow(
         issue, send_moment(site, issue - timedelta(days=7)), send_moment(site, issue)
     )

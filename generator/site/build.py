@@ -14,6 +14,7 @@ from generator.content.articles import Article
 from generator.content.loader import load_content
 from generator.content.problems import ContentError, Problem
 from generator.content.site_config import SiteConfig
+from generator.errors import PressError
 from generator.feeds.build import build_feeds
 from generator.site.forked import forked
 from generator.site.link_check import broken_internal_links
@@ -95,7 +96,7 @@ def _meanwhile(work: Callable[[], T], jobs: int) -> Iterator[Callable[[], T]]:
         yield cache(job.result)
 
 
-class UnsafeOutput(ValueError):
+class UnsafeOutput(PressError, ValueError):
     """The output folder would replace something that is not a built site."""
 
 

@@ -15,10 +15,11 @@ from typing import Any
 
 import jinja2
 
+from generator.errors import PressError
 from generator.site.options import BuildOptions
 
 
-class RenderError(Exception):
+class RenderError(PressError):
     """MkDocs refused to build; the message says why, without a traceback."""
 
 

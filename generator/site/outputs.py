@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from generator.errors import PressError
 
-class OutputCollision(Exception):
+
+class OutputCollision(PressError):
     pass
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
+from generator.errors import PressError
+
 MAX_LENGTH = 254  # RFC 5321 path limit
 
 
-class InvalidAddress(ValueError):
+class InvalidAddress(PressError, ValueError):
     """The text is not an address we can send to; the message says why, for a person."""
 
 

@@ -13,16 +13,18 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Executable, create_engine, event, make_url
 
+from generator.errors import PressError
+
 # press send holds one connection per SMTP connection (at most 64) plus its reader.
 POOL, OVERFLOW = 8, 64
 CONNECT_TIMEOUT = 10  # seconds
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(PressError, RuntimeError):
     """The database URL is unusable; the message says how to fix it."""
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(PressError, RuntimeError):
     """The database is there in name but cannot be used (refused, corrupt, not a database)."""
 
 

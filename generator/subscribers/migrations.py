@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
+from generator.errors import PressError
 from generator.subscribers.schema import (
     deliveries,
     feedback_seen,
@@ -76,7 +77,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
 LATEST = len(MIGRATIONS)
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaTooNew(PressError, RuntimeError):
     """The database was migrated by a newer press; this one must not write to it."""
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Insert, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from generator.errors import PressError
 from generator.subscribers.database import (
     DatabaseUnavailable,
     as_stored,
@@ -32,7 +33,7 @@ PAGE = 1000
 SUPPRESSED = ("bounced", "complained")  # never mailed again without an explicit reactivation
 
 
-class NotSuppressed(ValueError):
+class NotSuppressed(PressError, ValueError):
     """Only a bounced or complained address can be reactivated."""
 
     def __init__(self, email: str, status: str | None) -> None:
