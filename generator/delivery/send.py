@@ -171,7 +171,9 @@ class SendCrashed(PressError, RuntimeError):
 def _raise_crash(run: _Run) -> None:
     if run.crash is not None:
         run.progress.finish()
-        raise SendCrashed(f"send stopped: {run.crash}") from run.crash
+        raise SendCrashed(
+            f"send stopped: {run.crash}; run press send again to resume"
+        ) from run.crash
 
 
 def _deliver_pass(run: _Run, plan: SendPlan, only: list[int] | None) -> None:

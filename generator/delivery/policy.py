@@ -1,0 +1,234 @@
+"""The send policy of `press send`: which issue goes, whether it is due, whether it is the one
+the editor approved, and the order of the steps (settings without network first, then the live
+pages, then the mail server). `send_digest` runs them and raises a named error for each refusal;
+the command line only parses arguments and prints. Lines for the terminal go through `say`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TextIO
+
+from generator.content.articles import Article
+from generator.content.site_config import SiteConfig
+from generator.delivery.acceptance import recover_acceptances
+from generator.delivery.envelope import Envelope
+from generator.delivery.ledger import Ledger
+from generator.delivery.live_check import issue_pages, missing_pages
+from generator.delivery.lock import SendInProgress, exclusive_send
+from generator.delivery.outgoing import outgoing_transport
+from generator.delivery.send import Mailing, SendPlan, SendReport, send_issue
+from generator.delivery.transports import DeliveryError, TransportFactory
+from generator.digest.message import build_message_template, personalised_message
+from generator.digest.preview import PreparedDigest, prepare_digest
+from generator.digest.render import RenderedDigest
+from generator.digest.schedule import latest_issue_date, send_moment
+from generator.errors import PressError
+from generator.subscribers.store import SubscriberStore
+from generator.tokens import Signer
+
+# Without a date, a digest is sent only within this long after its send moment: a trigger that
+# fires on the wrong day (or twice) must not mail last week's issue.
+GRACE = timedelta(hours=24)
+
+Say = Callable[[str], None]
+
+
+class NotDue(PressError):
+    """The issue's send moment has not come (a dry run or a test copy may go before it)."""
+
+
+class WindowMissed(PressError):
+    """Without a date, the last issue was due more than GRACE ago and not (fully) sent."""
+
+
+class FingerprintMismatch(PressError):
+    """The digest is not the one the editor approved (`--expect`)."""
+
+
+class DigestChanged(PressError):
+    """The issue's send started with another digest: an article changed since."""
+
+
+class PagesNotLive(PressError):
+    """Linked pages answer 404: the site was not published first."""
+
+    def __init__(self, missing: list[str], message: str) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class TestCopyFailed(PressError):
+    """The relay refused the one [TEST] copy."""
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    issue: date | None = None  # None: the latest issue whose send moment has passed
+    transport: str | None = None
+    dry_run: bool = False
+    test_address: str | None = None  # normalised by the caller
+    expect: str | None = None
+    verify_live: bool = True
+    limit: int | None = None
+    rate: float | None = None
+    connections: int | None = None
+
+
+@dataclass(frozen=True)
+class SentIssue:
+    day: date
+    report: SendReport
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What `send_digest` needs besides the request: the store, the clock, the terminal."""
+
+    open_store: Callable[[], SubscriberStore]
+    clock: Callable[[], datetime]
+    say: Say
+    progress_to: TextIO
+
+
+def send_digest(
+    site: SiteConfig, articles: list[Article], request: SendRequest, sending: Sending
+) -> SentIssue | None:
+    """Runs the send the request asks for; what a real send did, None otherwise."""
+    now = sending.clock()
+    day = request.issue or latest_issue_date(site, now)
+    due_at = send_moment(site, day)
+    prepared = prepare_digest(site, articles, day, now)
+    if request.issue is None and now - due_at > GRACE:
+        _explain_missed_window(site, prepared, due_at, now, sending)
+        return None
+    if due_at > now and not (request.dry_run or request.test_address):
+        raise NotDue(f"the {day} digest is not due until {due_at:%d/%m/%Y %H:%M %Z}")
+    if prepared.rendered is None or prepared.template is None:
+        sending.say(f"No digest for {day}: nothing was published that week.")
+        return None
+    fingerprint = prepared.template.fingerprint
+    sending.say(f"Digest {day}: fingerprint {fingerprint}")
+    if request.expect and request.expect != fingerprint:
+        raise FingerprintMismatch(
+            f"the {day} digest is {fingerprint}, not {request.expect}: it changed since the "
+            "preview you approved; review it with press digest, then send with its fingerprint"
+        )
+    if request.dry_run:
+        _dry_run(day, sending)
+        return None
+    signer, factory = Signer.from_environment(), outgoing_transport(site, request.transport)
+    _verify_live(prepared.rendered, request.verify_live, sending.say)
+    if request.test_address:
+        _send_test(site, prepared.rendered, signer, factory, request.test_address)
+        sending.say(
+            f"Sent one [TEST] copy of the {day} digest to {request.test_address}; ledger unchanged."
+        )
+        return None
+    mailing = Mailing(site, prepared.template, signer, factory, site.delivery, sending.clock)
+    return SentIssue(day, _send_everyone(mailing, day, request, sending))
+
+
+def _verify_live(rendered: RenderedDigest, verify: bool, say: Say) -> None:
+    """Refuse to mail links that answer 404: every linked page must be live first."""
+    if not verify:
+        say("Not checking that the linked pages are live (--no-verify-live).")
+        return
+    pages = issue_pages(rendered)
+    missing = missing_pages(pages)
+    if missing:
+        raise PagesNotLive(
+            missing,
+            f"{len(missing)} page(s) of this digest are not live yet; nothing was sent. Publish "
+            "the site first (press build and deploy), or pass --no-verify-live for a private "
+            "site",
+        )
+    say(f"All {len(pages)} linked pages are live.")
+
+
+def _explain_missed_window(
+    site: SiteConfig, prepared: PreparedDigest, due_at: datetime, now: datetime, sending: Sending
+) -> None:
+    """A run after the window sends nothing by itself, but must not hide a missed issue."""
+    day = prepared.window.issue
+    when = f"{due_at:%d/%m/%Y %H:%M %Z}"
+    if prepared.rendered is None:
+        sending.say(f"No digest is due: the last one ({day}, due {when}) had no articles.")
+        return
+    ledger = Ledger(sending.open_store().engine, day.isoformat())
+    counts = ledger.counts()
+    still_due = counts.get("queued", 0) + counts.get("retry", 0)
+    if counts and not still_due:
+        sent = counts.get("sent", 0)
+        sending.say(f"No digest is due: the {day} digest went out ({sent:,} sent).")
+        return
+    hours = int((now - due_at).total_seconds() // 3600)
+    state = f"{still_due:,} subscriber(s) still wait for it" if counts else "it was never sent"
+    missed = (
+        f"the {day} digest was due {when}, {hours} hours ago, and {state}. Runs without --date "
+        f"send only within 24 hours of the send moment. To send it now: press send --date {day}"
+    )
+    if not counts and not ledger.earlier_issues_sent():
+        sending.say(f"No digest is due ({missed}).")  # none has gone out yet: nothing missed
+        return
+    raise WindowMissed(missed)
+
+
+def _send_everyone(
+    mailing: Mailing, day: date, request: SendRequest, sending: Sending
+) -> SendReport:
+    ledger = Ledger(sending.open_store().engine, day.isoformat())
+    connections = request.connections or mailing.site.delivery.connections
+    plan = SendPlan(request.limit, request.rate, connections)
+    with exclusive_send(ledger.engine, day.isoformat()):
+        _bind_fingerprint(ledger, mailing.template.fingerprint, request.expect, sending.clock())
+        return send_issue(mailing, ledger, plan, sending.progress_to)
+
+
+def _bind_fingerprint(ledger: Ledger, fingerprint: str, expect: str | None, now: datetime) -> None:
+    """A resumed send must deliver what the first run started with, unless told otherwise."""
+    stored = ledger.record_fingerprint(fingerprint, now, replace=expect == fingerprint)
+    if stored != fingerprint:
+        raise DigestChanged(
+            f"this issue's send started with digest {stored} and the digest is now {fingerprint}"
+            " (an article changed). Review it with press digest; to send the new version to "
+            f"everyone not yet sent: press send --expect {fingerprint}"
+        )
+
+
+def _dry_run(day: date, sending: Sending) -> None:
+    store = sending.open_store()
+    ledger = Ledger(store.engine, day.isoformat())
+    try:
+        with exclusive_send(store.engine, day.isoformat()):
+            recover_acceptances(ledger)  # an interrupted send's journal counts as sent
+    except SendInProgress:
+        sending.say(f"A send of the {day} digest is running: these figures may lag behind it.")
+    active = store.count_by_status()["active"]
+    sent = ledger.counts().get("sent", 0)
+    sending.say(
+        f"Dry run for {day}: {active:,} active subscriber(s), {sent:,} already sent; "
+        f"at most {max(active - sent, 0):,} would be sent. Nothing was sent."
+    )
+
+
+def _send_test(
+    site: SiteConfig,
+    rendered: RenderedDigest,
+    signer: Signer,
+    factory: TransportFactory,
+    to: str,
+) -> None:
+    marked = dataclasses.replace(rendered, subject="[TEST] " + rendered.subject)
+    template = build_message_template(site, marked)
+    template = dataclasses.replace(template, issue=template.issue + "-test")
+    sender = factory()
+    try:
+        envelope = Envelope(site, signer).plain
+        sender.send(envelope, to, personalised_message(site, template, signer, to))
+    except DeliveryError as exc:
+        raise TestCopyFailed(f"test message to {to} failed: {exc}") from exc
+    finally:
+        sender.close()
