@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 import mkdocs.commands.build as mkdocs_build
 from material.plugins.blog.structure import Post
 from mkdocs.config import load_config
-from mkdocs.config.defaults import MkDocsConfig
 
 from generator.content.articles import Article
 from generator.content.loader import load_content, reread_article
@@ -46,7 +45,7 @@ from generator.site.built_pages import (
     write_again,
     write_search_index,
 )
-from generator.site.mkdocs_adapter import material_tuned, press_plugin
+from generator.site.mkdocs_adapter import material_tuned, own_plugins, press_plugin
 from generator.site.newsletter import issues_showing
 from generator.site.options import BuildOptions
 from generator.site.parallel_pages import search_entries
@@ -182,14 +181,9 @@ class LiveSite:
         return Update(kind, len(built.pages) - built.kept)
 
     def _config(self) -> Any:
-        # MkDocs keeps plugins that have `on_startup` in a cache on its config schema, shared
-        # by the process; this site keeps its own, so two previews never share plugins.
-        option = MkDocsConfig.plugins
-        shared, option.plugin_cache = option.plugin_cache, self.plugins
-        try:
+        # This site keeps its own plugins, kept over its rebuilds: two previews never share.
+        with own_plugins(self.plugins):
             config = load_config(str(self.root / "mkdocs.yml"), site_dir=str(self.site_dir))
-        finally:
-            option.plugin_cache = shared
         self.mount_path = urlsplit(config.site_url or "/").path
         config.site_url = self.serve_url
         plugin = press_plugin(config)

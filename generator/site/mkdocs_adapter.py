@@ -31,7 +31,8 @@ def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool =
 
     _quiet_mkdocs_logs()
     try:
-        config = load_config(str(root / "mkdocs.yml"), site_dir=str(out_dir), strict=strict)
+        with own_plugins({}):
+            config = load_config(str(root / "mkdocs.yml"), site_dir=str(out_dir), strict=strict)
         plugin = press_plugin(config)
         plugin.options = options
         config.plugins.on_startup(command="build", dirty=False)
@@ -48,6 +49,22 @@ def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool =
         raise RenderError(f"template {type(exc).__name__}: {exc}") from exc
     # Anything else (an AttributeError after an upgrade of MkDocs or Material, say) is not the
     # user's: it reaches the crash report with its traceback (cli/errors.py).
+
+
+@contextmanager
+def own_plugins(cache: dict[str, Any]) -> Iterator[None]:
+    """MkDocs keeps plugins that have `on_startup` in a cache on its config schema, shared by
+    the process: a second build in one process would get the first build's plugins after their
+    `on_shutdown` (Material's blog plugin has removed its folder by then). While a config
+    loads, its plugins come from and go to `cache` instead."""
+    from mkdocs.config.defaults import MkDocsConfig
+
+    option = MkDocsConfig.plugins
+    shared, option.plugin_cache = option.plugin_cache, cache
+    try:
+        yield
+    finally:
+        option.plugin_cache = shared
 
 
 @contextmanager
