@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,7 +31,36 @@ def test_bad_article_reports_exact_problem(bad: Path, project: Path) -> None:
     assert [p.format() for p in sorted(problems)] == expected
 
 
-def run_press(root: Path, *args: str, env: dict[str, str] | None = None):
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_press(root: Path, *args: str, env: dict[str, str] | None = None) -> Ran:
+    """`press ARGS` in `root`, in this process (Click's CliRunner): what a user would see, its
+    exit code, without a Python start per call. `run_press_process` is the real process."""
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(
+            main, list(args), env={"GITHUB_ACTIONS": "false", **(env or {})}
+        )
+    finally:
+        os.chdir(previous)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))  # a test's bug, shown
+    return Ran(result.exit_code, result.stdout, stderr)
+
+
+def run_press_process(root: Path, *args: str, env: dict[str, str] | None = None):
+    """`python -m generator ARGS` as a real process, for the end-to-end runs."""
     return subprocess.run(
         [sys.executable, "-m", "generator", *args],
         cwd=root,
@@ -54,7 +85,7 @@ def broken_project(project: Path) -> Path:
 
 
 def test_check_reports_every_problem_in_one_pass(broken_project: Path) -> None:
-    result = run_press(broken_project, "check")
+    result = run_press_process(broken_project, "check")  # end to end: the real command
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert any(line.startswith("content/posts/05-duplicate-key.md:5:1: ") for line in lines)
