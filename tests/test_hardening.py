@@ -82,6 +82,9 @@ def test_titles_are_text_in_every_page_and_the_search_index(hostile_site: Path) 
     assert page.css_first("title").text().startswith("When 1 < 2 & 3 > 2 - ")
     og = page.css_first('meta[property="og:title"]').attributes["content"]
     assert og == "When 1 < 2 & 3 > 2"
+    card_alt = page.css_first('meta[property="og:image:alt"]').attributes["content"]
+    assert "When 1 < 2 & 3 > 2" in card_alt  # the share card's alt text, as text
+    assert page.css_first('meta[name="twitter:image:alt"]').attributes["content"] == card_alt
     second = HTMLParser((hostile_site / "page/2/index.html").read_text())
     listed = [h.text(strip=True) for h in second.css("article h2")]
     assert "<script>alert(9)</script>" in listed  # shown as the text it is
