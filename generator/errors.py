@@ -8,6 +8,22 @@ with its traceback (cli/errors.py), however ordinary its type (`ValueError`, `Ke
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 
 class PressError(Exception):
     """An error whose message tells the user what to do; never a bug."""
+
+
+class NotARegularFile(PressError):
+    """A FIFO, device or socket given as a file: opening it could block forever."""
+
+
+def require_regular_file(path: Path) -> None:
+    """Raises NotARegularFile (or OSError) before anything opens `path` for reading."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotARegularFile(
+            f"{path}: not a regular file (a FIFO, device or socket is never read)"
+        )

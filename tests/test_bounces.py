@@ -240,3 +240,21 @@ def test_a_named_pipe_is_refused_and_never_opened(
     assert result.output.strip() == (
         f"Error: {fifo}: not a regular file (a FIFO, device or socket is never read)"
     )
+
+
+@pytest.mark.parametrize("command", [["subscribers", "import"], ["restore"]])
+def test_a_named_pipe_given_to_import_or_restore_is_refused(
+    project: Path, tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    import os
+
+    from click.testing import CliRunner
+
+    from generator.cli.main import main
+
+    fifo = tmp_path / "subscribers.csv"
+    os.mkfifo(fifo)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, [*command, str(fifo)])  # blocked forever before
+    assert result.exit_code == 1
+    assert "not a regular file" in result.output or "is not a file" in result.output

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from generator.atomic import write_atomically
 from generator.content.problems import Problem, display_path
+from generator.errors import NotARegularFile, require_regular_file
 from generator.subscribers.addresses import InvalidAddress, normalise_address
 from generator.subscribers.schema import STATUSES
 from generator.subscribers.store import NewSubscriber, Subscriber
@@ -28,8 +29,9 @@ def read_import(path: Path, root: Path) -> ImportFile:
     """Parse and validate every row; nothing is written here."""
     shown = display_path(path, root)
     try:
+        require_regular_file(path)
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, NotARegularFile) as exc:
         return ImportFile([], [Problem(shown, 1, 1, f"cannot read the file: {exc}")], 0)
     lines = text.splitlines()
     reader = csv.DictReader(io.StringIO(text))
