@@ -148,7 +148,8 @@ def test_a_new_article_dated_mid_corpus_changes_exactly_the_list_pages_it_shifts
         landed = next(i for i, p in enumerate(pages) if new in p.articles)
         return {p.url for p in pages[landed:]}
 
-    expected = {new.path} | shifted(Kind.INDEX, "")
+    neighbours = {made[22].path, made[21].path}  # its rel=prev and rel=next now point to it
+    expected = {new.path} | neighbours | shifted(Kind.INDEX, "")
     expected |= shifted(Kind.ARCHIVE, f"archive/{new.published.year}/")
     for name in new.categories:
         expected |= shifted(
@@ -174,6 +175,7 @@ def test_a_deleted_article_removes_its_page_and_shifts_the_rest(example):
     after = plan_blog(made[:5] + made[6:], site, NOW)
     changed = pages_changed(before, after)
     assert made[5].path in changed and made[5].path not in after.urls
+    assert {made[4].path, made[6].path} <= changed  # their neighbour went
     assert {"page/2/", "page/3/"} <= changed and "" not in changed
     assert "page/3/" in before.urls and "page/3/" not in after.urls  # 11 → 10: two pages
 
@@ -186,6 +188,7 @@ def test_a_text_edit_changes_the_pages_that_show_the_article_and_no_others(examp
     edited[7] = dataclasses.replace(made[7], body_md=made[7].body_md + "\n\nOne more line.\n")
     changed = pages_changed(before, plan_blog(edited, site, NOW))
     assert changed == before.showing(made[7])
+    assert made[6].path not in changed and made[8].path not in changed
 
 
 def test_two_articles_at_one_url_are_refused():

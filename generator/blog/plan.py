@@ -104,7 +104,7 @@ def plan_blog(
     shown = order_for_lists(
         a for a in corpus if a.is_published(now) or (include_drafts and a.draft)
     )
-    pages = [_post_page(a) for a in sorted(shown, key=lambda a: a.path)]
+    pages = _post_pages(shown)
     pages += _paginated(Kind.INDEX, "", layout.home_title or site.name, shown, layout)
     for year in sorted({a.published.year for a in shown}, reverse=True):
         listed = [a for a in shown if a.published.year == year]
@@ -146,10 +146,27 @@ def pages_changed(before: BlogPlan, after: BlogPlan) -> set[str]:
     return {url for url in old.keys() | new.keys() if old.get(url) != new.get(url)}
 
 
-def _post_page(article: Article) -> PlannedPage:
-    return PlannedPage(
-        article.path, Kind.POST, article.title, "blog-post.html", (article,), article.path
-    )
+def _post_pages(shown: list[Article]) -> list[PlannedPage]:
+    """A page per article, in URL order; its neighbours are the articles published just
+    before and just after it (rel=prev, rel=next)."""
+    by_date = sorted(shown, key=lambda a: (a.published, a.source.as_posix()))
+    before = {a.path: by_date[i - 1].path if i else None for i, a in enumerate(by_date)}
+    after = {
+        a.path: by_date[i + 1].path if i + 1 < len(by_date) else None for i, a in enumerate(by_date)
+    }
+    return [
+        PlannedPage(
+            a.path,
+            Kind.POST,
+            a.title,
+            "blog-post.html",
+            (a,),
+            a.path,
+            previous=before[a.path],
+            next=after[a.path],
+        )
+        for a in sorted(shown, key=lambda a: a.path)
+    ]
 
 
 def _paginated(

@@ -116,6 +116,7 @@ class SiteConfig:
     authors: dict[str, Author]
     organisation_authors: tuple[str, ...] = ()
     share_cards: bool = True  # a 1200×630 picture per post for link previews
+    posts_per_page: int = 5  # excerpts on each page of the home page, archive, categories, authors
 
     @property
     def content_dir(self) -> Path:
@@ -271,6 +272,7 @@ def read_site(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
         authors=authors,
         organisation_authors=r.strings("organisation_authors"),
         share_cards=r.flag("share_cards", default=True),
+        posts_per_page=r.integer("posts_per_page", 5),
     )
     try:
         config.markdown.convert("")  # mkdocs.yml's Markdown setup works, or says why here

@@ -19,7 +19,6 @@ from typing import Any
 
 import mkdocs.commands.build as mkdocs_build
 import mkdocs.utils
-from material.plugins.blog.structure import Post
 
 from generator.site.page_inputs import PagePrints
 from generator.site.parallel_pages import search_entries
@@ -56,7 +55,7 @@ def recording(built: BuiltSite, earlier: BuiltSite | None = None) -> Iterator[No
     def build_page(page: Any, config: Any, doc_files: Any, nav: Any, *args: Any, **kw: Any) -> None:
         press = config.plugins["press"]
         if not prints:
-            prints.append(PagePrints(config.plugins["material/blog"], press))
+            prints.append(PagePrints(press))
         shape = {"args": args[1:], **kw}  # after the Jinja environment
         fingerprint = prints[0].of(page, nav, shape)
         entries = search_entries(config)
@@ -93,8 +92,6 @@ def _exists(page: Any) -> bool:
 
 def read_again(record: PageRecord, files: Any) -> None:
     """MkDocs reads the page again (its Markdown events and render)."""
-    if isinstance(record.page, Post):
-        record.page.authors = []  # Material adds them again as it reads the page
     mkdocs_build._populate_page(record.page, record.call[0][0], files)
 
 

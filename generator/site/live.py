@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from copy import copy
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import mkdocs.commands.build as mkdocs_build
-from material.plugins.blog.structure import Post
 from mkdocs.config import load_config
 
 from generator.content.articles import Article
@@ -45,7 +43,7 @@ from generator.site.built_pages import (
     write_again,
     write_search_index,
 )
-from generator.site.mkdocs_adapter import material_tuned, own_plugins, press_plugin
+from generator.site.mkdocs_adapter import own_plugins, press_plugin
 from generator.site.newsletter import issues_showing
 from generator.site.options import BuildOptions
 from generator.site.parallel_pages import search_entries
@@ -132,8 +130,7 @@ class LiveSite:
             self.seen = now_seen
             return Update("none", 0)
         self.built = None  # unusable should rendering fail half-way: the next save rebuilds
-        with material_tuned():
-            written = self._render_dependents(built, fresh)
+        written = self._render_dependents(built, fresh)
         if written is None:
             return self.rebuild(now_seen)
         self.built, self.seen = built, now_seen
@@ -166,7 +163,7 @@ class LiveSite:
         built = BuiltSite(config)
         kept = keeping_site(self.site_dir) if earlier else nullcontext(None)
         try:
-            with material_tuned(), recording(built, earlier), kept as site:
+            with recording(built, earlier), kept as site:
                 mkdocs_build.build(config, serve_url=self.serve_url)
         except SystemExit as exc:
             raise RenderError(f"mkdocs build aborted ({exc})") from exc
@@ -197,10 +194,9 @@ class LiveSite:
         if generated is None:
             return None
         targets = set(generated)
-        for path, article in fresh.items():
+        for path in fresh:
             uri = display_path(path, plugin.site.content_dir)
             if uri in built.at:
-                _restage(plugin, built.pages[built.at[uri]].page, article, built.config)
                 targets.add(uri)
             targets |= plugin.showing(path)
         order = sorted(built.at[uri] for uri in targets if uri in built.at)
@@ -266,6 +262,7 @@ def _take_articles(
     for path, article in fresh.items():
         plugin.articles[display_path(path, site.content_dir)] = article
     plugin.visible = [fresh.get(a.source, a) for a in plugin.visible]
+    plugin.take_articles(fresh)
     everything = list(plugin.articles.values())
     plugin.related = RelatedReading(everything, options.now)
     sources = plugin.newsletter_sources(issues_showing(site, everything, options.now, set(fresh)))
@@ -285,14 +282,6 @@ def _take_articles(
         else:
             file.copy_file()
     return changed
-
-
-def _restage(plugin: Any, post: Post, article: Article, config: Any) -> None:
-    """The post Material made, holding what the edited article's staged copy now says."""
-    plugin.stage(article)
-    again = Post(copy(post.file), config)  # a copy: a page claims the file it is made with
-    post.meta, post.markdown = again.meta, again.markdown
-    post.config.readtime = again.config.readtime
 
 
 def _write_changed(site_dir: Path, outputs: dict[str, bytes]) -> None:

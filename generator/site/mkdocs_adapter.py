@@ -37,7 +37,7 @@ def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool =
         plugin.options = options
         config.plugins.on_startup(command="build", dirty=False)
         try:
-            with material_tuned(), _pages_across(plugin, options.jobs):
+            with _pages_across(plugin, options.jobs):
                 build(config)
         finally:
             config.plugins.on_shutdown()
@@ -80,29 +80,6 @@ def _pages_across(plugin: Any, jobs: int) -> Iterator[None]:
             yield
     finally:
         plugin.page_writer = None
-
-
-@contextmanager
-def material_tuned() -> Iterator[None]:
-    """Two narrow overrides of Material's blog plugin, for the length of a press build:
-    - it reads each post's front matter with PyYAML's pure-Python loader; the posts it reads
-      are the copies press writes (staging.py), plain YAML that libyaml's loader reads to
-      the same values, several times faster;
-    - it builds a Markdown parser per post for excerpts that press replaces with cached
-      ones (cached_pages.DeferredExcerpt builds it only if Material renders one itself)."""
-    import yaml
-    from material.plugins.blog import plugin as blog_plugin
-    from material.plugins.blog import structure
-
-    from generator.site.cached_pages import DeferredExcerpt
-
-    loader, excerpt = structure.SafeLoader, blog_plugin.Excerpt
-    structure.SafeLoader = getattr(yaml, "CSafeLoader", loader)
-    blog_plugin.Excerpt = DeferredExcerpt
-    try:
-        yield
-    finally:
-        structure.SafeLoader, blog_plugin.Excerpt = loader, excerpt
 
 
 def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:

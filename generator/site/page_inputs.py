@@ -4,9 +4,9 @@ the pages whose fingerprint changed.
 
 A fingerprint holds everything the templates read for the page: the site's navigation (one
 fingerprint shared by every page), the page's own fields and neighbours, and by kind of page:
-- a post: its Article, its "Read next", its related links as Material resolved them, and the
-  URLs its own links resolve to;
-- a list page (one of Material's views): each post it shows, as above, and its pagination;
+- a post: its Article, its "Read next", its related links, and the URLs its own links resolve
+  to;
+- a list page of the blog plan: each post it shows, as above, and the pages of its list;
 - any other page: its content (the pages press generates hold all they show in it).
 The site configuration and the templates are not in it: a change to those rebuilds it all.
 """
@@ -20,8 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from material.plugins.blog.structure import Post, View
-
+from generator.blog.plan import LISTS
 from generator.content.articles import Article
 
 _LINK = re.compile(r"""\s(?:href|src)\s*=\s*["']([^"']*)["']""", re.I)
@@ -44,13 +43,13 @@ def _nav_items(items: Iterable[Any]) -> list[Any]:
 
 
 class PagePrints:
-    """The fingerprints of one build's pages. `blog` is Material's blog plugin and `press`
-    the press plugin that planned them; each article's part is made once."""
+    """The fingerprints of one build's pages, planned by the press plugin `press`; each
+    article's part is made once."""
 
-    def __init__(self, blog: Any, press: Any) -> None:
-        self.blog, self.press = blog, press
+    def __init__(self, press: Any) -> None:
+        self.press = press
         self.navs: dict[int, str] = {}
-        self.posts: dict[int, tuple[Any, tuple[Any, ...]]] = {}  # by id of the post page
+        self.posts: dict[int, tuple[Article, tuple[Any, ...]]] = {}  # by id of the Article
 
     def of(self, page: Any, nav: Any, options: dict[str, Any]) -> str:
         if id(nav) not in self.navs:
@@ -68,32 +67,26 @@ class PagePrints:
             _neighbour(page.previous_page),
             _neighbour(page.next_page),
         ]
-        if isinstance(page, Post):
-            parts.append(self._post(page))
-            parts.append(_links(page.config.links.items if page.config.links else []))
-            article = self.press.articles.get(page.file.src_uri)
-            if article is not None:
-                parts.append([_shown(a) for a in self.press.related.for_article(article)])
-        elif isinstance(page, View):
-            parts.append(self._view(page))
+        press = self.press
+        article = press.articles.get(page.file.src_uri)
+        planned = press.blog.page_for(page.file.src_uri)
+        if article is not None:
+            parts.append(self._post(article, page.file.src_uri))
+            parts.append(press.post_links(article))
+            parts.append([_shown(a) for a in press.related.for_article(article)])
+        elif planned is not None and planned.kind in LISTS:
+            pages = [p.url for p in press.blog.views[planned.view]]
+            sources = press.source_of_posts()
+            posts = [self._post(a, sources[a.path]) for a in planned.articles]
+            parts.append((planned.kind.value, planned.view, planned.number, pages, posts))
         return _digest(repr(parts))
 
-    def _post(self, post: Post) -> tuple[Any, ...]:
-        known = self.posts.get(id(post))
-        if known is None:
-            known = self.posts[id(post)] = (post, _post(post, self.press))  # kept: ids stay
+    def _post(self, article: Article, src_uri: str) -> tuple[Any, ...]:
+        known = self.posts.get(id(article))
+        if known is None:  # the Article is kept with its part, so its id stays its own
+            part = (article.path, _digest(repr(article)), _targets(article, src_uri, self.press))
+            known = self.posts[id(article)] = (article, part)
         return known[1]
-
-    def _view(self, page: View) -> tuple[Any, ...]:
-        """The posts a list page shows and its pagination, as Material's `_render` picks them."""
-        blog = self.blog
-        view = blog._resolve_original(page)
-        posts, pagination = view.posts, None
-        if blog._config_pagination(view):
-            at, step = view.pages.index(page), blog._config_pagination_per_page(view)
-            posts = view.posts[at * step : at * step + step]
-            pagination = (at, step, len(view.posts), [p.url for p in view.pages])
-        return (type(view).__name__, view.url, pagination, [self._post(p) for p in posts])
 
 
 def _digest(text: str) -> str:
@@ -125,22 +118,9 @@ def _shown(article: Article) -> tuple[Any, ...]:
     return (article.path, article.title, article.published, article.read_time)
 
 
-def _post(post: Post, press: Any) -> tuple[Any, ...]:
-    article = press.articles.get(post.file.src_uri)
-    if article is None:
-        return (post.url, post.content)
-    excerpt = post.excerpt
-    listed = (
-        [(a.name, a.avatar, a.url) for a in excerpt.authors] if excerpt else [],
-        [(c.title, c.url) for c in excerpt.categories] if excerpt else [],
-    )
-    targets = _targets(article.body_html, post.file.src_uri, press.files)
-    text = _digest(repr(article))
-    return (post.url, text, listed, targets, post.config.readtime)
-
-
-def _targets(html: str, src_uri: str, files: Any) -> list[tuple[str, str | None]]:
+def _targets(article: Article, src_uri: str, press: Any) -> list[tuple[str, str | None]]:
     """Where the relative links of a post's HTML lead now (a file's URL, or None)."""
+    html, files = article.body_html, press.files
     base = posixpath.dirname(src_uri)
     found = []
     for link in sorted(set(_LINK.findall(html))):

@@ -1,17 +1,15 @@
-"""The `press` MkDocs plugin: with mkdocs_adapter.py beside it, the only code that imports MkDocs.
+"""The `press` MkDocs plugin: the blog plan (generator/blog) rendered through MkDocs' documented
+events, with the theme's templates. Material's blog plugin is not used.
 
 Registered as an entry point and listed in mkdocs.yml, so `press build`, `press serve` and plain
 `mkdocs build` all render from the same checked Article model. Each build's state lives on the
-plugin instance. MkDocs keeps a plugin that has `on_startup` for the whole of `mkdocs serve`,
-so the folder of staged posts is made once per session and removed at its end.
+plugin instance; MkDocs keeps a plugin that has `on_startup` for the whole of `mkdocs serve`, so
+what it remembers between rebuilds lasts the session.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import shutil
-import tempfile
 from collections.abc import Collection
 from datetime import date
 from functools import partial
@@ -20,7 +18,6 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
-from material.plugins.blog.structure import Post, View
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
@@ -28,6 +25,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
+from generator.blog.plan import LISTS, BlogLayout, BlogPlan, Kind, plan_blog
 from generator.clock import current_time
 from generator.content.articles import Article
 from generator.content.loader import load_content
@@ -36,23 +34,25 @@ from generator.content.related import RelatedReading
 from generator.content.site_config import SiteConfig
 from generator.content.slugs import slugify
 from generator.digest.preview import prepare_upcoming, sample_copy
-from generator.site.cached_pages import (
-    cached_excerpt,
-    finish_content,
-    render_from_cache,
-    render_memoised,
-    render_with,
+from generator.site.blog_pages import (
+    HOME,
+    LIST_TEMPLATE,
+    POST_TEMPLATE,
+    BlogFiles,
+    add_blog_files,
+    blog_navigation,
 )
+from generator.site.cached_pages import finish_content, render_from_cache, render_with
 from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import load_bundle_on_interaction
 from generator.site.forked import Forked
 from generator.site.html_fixes import fix_page_html
-from generator.site.newsletter import INDEX, markdown_text, newsletter_pages
+from generator.site.listing import build_listing
+from generator.site.newsletter import INDEX, newsletter_pages
 from generator.site.options import BuildOptions
 from generator.site.parallel_pages import PageWriter
 from generator.site.seo import page_meta
 from generator.site.session_memo import SessionMemo
-from generator.site.staging import normalized_post
 from generator.site.tags import TAGS_INDEX, tag_pages
 from generator.tokens import Signer
 
@@ -68,14 +68,12 @@ FEEDS = [
 class PressPlugin(BasePlugin):
     def __init__(self) -> None:
         self.options: BuildOptions | None = None
-        self.stage_dir: Path | None = None
-        self.staged: dict[Path, bytes] = {}  # the copies in stage_dir: their text's digest
         self.site: SiteConfig | None = None
         self.articles: dict[str, Article] = {}  # by src_uri relative to content/
         self.visible: list[Article] = []
+        self.plan = BlogPlan(())
+        self.blog = BlogFiles()
         self.related = RelatedReading([], current_time())
-        self.rendered_views: dict[str, Any] = {}  # list pages' conversions, by their Markdown
-        self.newest_listed: dict[int, Any] = {}  # newest modification, by list of posts
         self.page_writer: PageWriter | None = None  # set by `press build --jobs N`
         # The articles each page shows other than its own (as excerpts, or under "Read
         # next"), by the page's source: `press serve` renders again the pages showing an
@@ -96,12 +94,8 @@ class PressPlugin(BasePlugin):
         self.files = Files([])
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        self.stage_dir = Path(tempfile.mkdtemp(prefix="press-posts-"))
-
-    def on_shutdown(self) -> None:
-        if self.stage_dir is not None:
-            shutil.rmtree(self.stage_dir, ignore_errors=True)
-            self.stage_dir = None
+        # Having on_startup keeps this plugin for a whole `mkdocs serve` (see the docstring).
+        self.command = command
 
     @property
     def build(self) -> BuildOptions:
@@ -113,53 +107,37 @@ class PressPlugin(BasePlugin):
         site, articles = options.content or _load(Path(config.config_file_path).parent)
         self.site = site
         self.articles = {display_path(a.source, site.content_dir): a for a in articles}
-        shown = [a for a in articles if a.is_published(options.now) or self._draft_shown(a)]
-        self.visible = sorted(shown, key=lambda a: a.published, reverse=True)
+        layout = BlogLayout(per_page=site.posts_per_page, home_title=site.name)
+        self.plan = plan_blog(
+            articles, site, options.now, layout, options.include_drafts, options.email_preview
+        )
+        posts = self.plan.of_kind(Kind.POST)
+        self.visible = sorted((p.articles[0] for p in posts), key=_published, reverse=True)
         self.related = RelatedReading(articles, options.now)
-        self.rendered_views = {}
-        self.newest_listed = {}
         self.shows = {}
         self.conversions.next_build()
         self.issues.next_build()
-        if self.stage_dir is None:  # a build without on_startup (an older MkDocs)
-            self.stage_dir = Path(tempfile.mkdtemp(prefix="press-posts-"))
-        # A rebuild: last round's copies stay until on_files, which rewrites only those
-        # that changed and removes the rest.
         config.site_name, config.site_url = site.name, site.url
         config.site_description = site.description
-        _configure_blog(config, site, options.include_drafts)
         config.extra["press"] = _template_settings(site)
         return config
 
-    @event_priority(50)  # before Material's blog plugin reads the posts
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        visible = {id(a) for a in self.visible}
-        for file in list(files.documentation_pages()):
-            article = self.articles.get(file.src_uri)
-            if article is None:
-                continue
-            files.remove(file)
-            if id(article) in visible:
-                files.append(File.generated(config, file.src_uri, abs_src_path=self.stage(article)))
-        self._remove_unstaged()
+        self.blog = add_blog_files(files, config, self.plan, self.articles)
         self._add_newsletter_pages(files, config)
         self._add_tag_pages(files, config)
         if self.build.email_preview:
             self._add_email_preview(files, config)
         return files
 
-    @event_priority(-100)  # after Material's blog plugin has read the posts and made views
     def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
         self.files = files
-        blog = config.plugins["material/blog"].blog
-        blog.posts = IndexedPages(blog.posts)
-        for view in _views(blog):
-            pages = IndexedPages(view.pages)
-            for page in pages:  # a view's pagination pages share its list
-                page.pages = pages
-        return nav
+        return blog_navigation(nav, files, self.blog)
 
-    @event_priority(-100)  # after Material's blog plugin made the post's excerpt
+    def on_page_read_source(self, page: Page, config: MkDocsConfig) -> str | None:
+        # A post is rendered from its Article: its file is not read again.
+        return "" if page.file.src_uri in self.articles else None
+
     def on_page_markdown(
         self, markdown: str, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
@@ -168,16 +146,17 @@ class PressPlugin(BasePlugin):
         modified = self._last_modified(page).astimezone(self.site.timezone)
         page.update_date = modified.date().isoformat()
         article = self.articles.get(page.file.src_uri)
-        if isinstance(page, View):
-            if page.name:  # Material writes a view's name as its Markdown heading: it is text
-                markdown = page.markdown = f"# {markdown_text(page.name)}\n"
-            render_memoised(page, self.rendered_views)
-        elif page.file.generated_by == "press" and article is None:
-            render_with(page, self._convert)
-        if article is None or not isinstance(page, Post):
+        if article is not None:
+            # A title is text; MkDocs and Material print a page's title as HTML.
+            page.meta.update(title=html.escape(article.title), template=POST_TEMPLATE)
+            page.meta["hide"] = ["navigation"]  # the post template has its own sidebar
+            page.meta["description"] = article.description
+            render_from_cache(page, article)
             return markdown
-        page.excerpt = cached_excerpt(page, article, files, config.site_url or "", self.note_shown)
-        render_from_cache(page, article)
+        if page.file.src_uri == HOME:
+            page.meta["template"] = LIST_TEMPLATE
+        if page.file.generated_by == "press" or page.file.src_uri == HOME:
+            render_with(page, self._convert)
         return markdown
 
     @event_priority(100)  # before the search plugin writes its index
@@ -200,21 +179,33 @@ class PressPlugin(BasePlugin):
     ) -> dict[str, Any]:
         assert self.site is not None
         article = self.articles.get(page.file.src_uri)
-        if article is not None and isinstance(page, Post):
+        planned = self.blog.page_for(page.file.src_uri)
+        if article is not None:
             finish_content(page, article, self.files)
         # A page's title is HTML to MkDocs and Material; the metadata wants its text.
         page_title = html.unescape(page.meta.get("title") or page.title or "")
         title = article.title if article else page_title
         description = article.description if article else page.meta.get("description", "")
+        if planned is not None and planned.kind is Kind.INDEX and planned.number > 1:
+            home = self.files.get_file_from_path(HOME)
+            description = home.page.meta.get("description", "") if home and home.page else ""
         canonical = page.canonical_url or self.site.url
         context["article"] = article
         context["tag_slug"] = slugify
         context["related"] = self.related.for_article(article) if article else []
+        context["post_links"] = self.post_links(article) if article else []
         for other in context["related"]:
             self.note_shown(other, page)
-        listing = page.url.startswith(("category/", "tag/")) and page.url != "tag/"
+        context["listing"] = None
+        if planned is not None and planned.kind in LISTS:
+            views = self.blog.views[planned.view]
+            listing = build_listing(planned, views, self.source_of_posts(), self.files)
+            context["listing"] = listing
+            for excerpt in listing.excerpts:
+                self.note_shown(excerpt.article, page)
+        listing_feed = page.url.startswith(("category/", "tag/")) and page.url != "tag/"
         context["category_feed"] = (
-            page.url + "feed.xml" if listing and "/page/" not in page.url else None
+            page.url + "feed.xml" if listing_feed and "/page/" not in page.url else None
         )
         title = str(title or self.site.name)
         context["seo"] = page_meta(self.site, canonical, title, description, article)
@@ -229,9 +220,6 @@ class PressPlugin(BasePlugin):
         if not template_name.endswith(".html"):
             return output_content
         return load_bundle_on_interaction(fix_page_html(output_content))
-
-    def _draft_shown(self, article: Article) -> bool:
-        return self.build.include_drafts and article.draft
 
     def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
         env.bytecode_cache = self.templates
@@ -261,24 +249,6 @@ class PressPlugin(BasePlugin):
     def showing(self, source: Path) -> set[str]:
         """The pages that show the article read from `source`, other than its own."""
         return {page for page, shown in self.shows.items() if source in shown}
-
-    def stage(self, article: Article) -> str:
-        """Writes the copy of `article` that Material reads; returns its path."""
-        assert self.stage_dir is not None
-        path = self.stage_dir / f"{article.slug}.md"
-        text = normalized_post(article, show_draft=self._draft_shown(article))
-        digest = hashlib.sha256(text.encode("utf-8")).digest()
-        if self.staged.get(path) != digest:
-            path.write_text(text, encoding="utf-8")
-            self.staged[path] = digest
-        return str(path)
-
-    def _remove_unstaged(self) -> None:
-        assert self.stage_dir is not None
-        wanted = {self.stage_dir / f"{a.slug}.md" for a in self.visible}
-        for old in set(self.staged) - wanted:
-            old.unlink(missing_ok=True)
-            del self.staged[old]
 
     def _add_newsletter_pages(self, files: Files, config: MkDocsConfig) -> None:
         made = self.build.newsletter
@@ -339,20 +309,34 @@ class PressPlugin(BasePlugin):
         article = self.articles.get(page.file.src_uri)
         if article is not None:
             return article.modified
-        listed = getattr(page, "posts", None) or []
-        # Every page of a paginated view shares its list of posts: one maximum per list.
-        known = self.newest_listed.get(id(listed)) if listed else None
-        if known is None:
-            dates = [
-                self.articles[p.file.src_uri].modified
-                for p in listed
-                if p.file.src_uri in self.articles
-            ]
-            newest = [a.modified for a in self.visible[:1]]
-            known = max(dates or newest or [self.build.now])
-            if listed:
-                self.newest_listed[id(listed)] = known
-        return known
+        planned = self.blog.page_for(page.file.src_uri)
+        listed = [a.modified for a in planned.articles] if planned is not None else []
+        newest = [a.modified for a in self.visible[:1]]
+        return max(listed or newest or [self.build.now])
+
+    def take_articles(self, fresh: dict[Path, Article]) -> None:
+        """Edited articles that keep their places (`press serve`): the planned pages list
+        the new versions."""
+        self.blog = self.blog.with_articles(fresh)
+
+    def source_of_posts(self) -> dict[str, str]:
+        """Each shown article's source URI, by its URL."""
+        return {url: src for url, src in self.blog.source_of.items() if src in self.articles}
+
+    def post_links(self, article: Article) -> list[tuple[str, str]]:
+        """The article's related links as (text, site-relative URL or absolute URL): an
+        article's file becomes its page, with the article's title unless one is given."""
+        links = []
+        for title, target in article.links:
+            if target.startswith(("https://", "http://")):
+                links.append((title or target, target))
+                continue
+            path, _, anchor = target.partition("#")
+            other = self.articles.get(path)
+            if other is None or other.path not in self.blog.source_of:
+                continue  # a draft or a future article: not linked yet
+            links.append((title or other.title, other.path + (f"#{anchor}" if anchor else "")))
+        return links
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -370,45 +354,11 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         self.code[bucket.key] = bucket.bytecode_to_string()
 
 
-class IndexedPages(list):  # type: ignore[type-arg]
-    """Material's lists of posts and of a view's pages, with constant-time `in` and `index`.
-    Material's page events and its nav template ask whether each page is in these lists,
-    which costs pages × list length `Page.__eq__` calls on a plain list. Pages are equal
-    only when their files are, so finding the file first gives the same answers."""
-
-    def __init__(self, pages: list[Page]) -> None:
-        super().__init__(pages)
-        self._at: dict[str, int] = {}
-        for at, page in enumerate(pages):
-            self._at.setdefault(page.file.src_uri, at)
-
-    def __contains__(self, page: object) -> bool:
-        return self._find(page) is not None
-
-    def index(self, page: Any, *args: Any) -> int:
-        at = self._find(page)
-        return super().index(page, *args) if at is None or args else at
-
-    def _find(self, page: object) -> int | None:
-        file = getattr(page, "file", None)
-        at = self._at.get(getattr(file, "src_uri", None))  # type: ignore[arg-type]
-        if at is None:
-            return None
-        known = self[at]
-        return at if known is page or known == page else None
-
-
 def _convert_all(renderer: Any, sources: list[str]) -> dict[str, Any]:
     """Each page's Markdown, as MkDocs reads it from its source (without the front matter),
     converted."""
     bodies = [get_data(source)[0] for source in sources]
     return {body: renderer.render(body) for body in bodies}
-
-
-def _views(view: Any) -> Any:
-    yield view
-    for child in view.views:
-        yield from _views(child)
 
 
 def _add_listed_pages(
@@ -429,12 +379,8 @@ def _load(root: Path) -> tuple[SiteConfig, list[Article]]:
         raise PluginError(f"content has problems:\n{exc}") from exc
 
 
-def _configure_blog(config: MkDocsConfig, site: SiteConfig, drafts: bool) -> None:
-    blog = config.plugins["material/blog"].config
-    blog.categories_allowed = list(site.categories)
-    blog.categories_slugify = lambda text, _sep: slugify(text)
-    blog.post_slugify = lambda text, _sep: slugify(text)
-    blog.draft = drafts
+def _published(article: Article) -> Any:
+    return article.published
 
 
 def _template_settings(site: SiteConfig) -> dict[str, Any]:

@@ -1,0 +1,150 @@
+"""The blog plan turned into MkDocs files and navigation, through MkDocs' documented structures.
+
+- Each shown article keeps its own file (so links between articles resolve as written), with
+  its destination set to the article's URL; the others leave the build.
+- Each list page of the plan other than the home page (which is content/index.md) is a
+  generated file holding only its title; press fills in its excerpts when it is rendered.
+- The navigation is the home page, the sections MkDocs made of press's other pages
+  (Newsletter, Tags), then Archive, Categories and Authors from the plan. A page that is not
+  in the navigation belongs to the one that lists it, so its tab is the one shown active.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.pages import Page
+
+from generator.blog.plan import LISTS, BlogPlan, Kind, PlannedPage
+from generator.content.articles import Article
+from generator.content.front_matter import format_front_matter
+from generator.site.newsletter import markdown_text
+
+LIST_TEMPLATE = "press-list.html"
+POST_TEMPLATE = "blog-post.html"
+HOME = "index.md"
+SECTIONS = ((Kind.ARCHIVE, "Archive"), (Kind.CATEGORY, "Categories"), (Kind.AUTHOR, "Authors"))
+
+
+@dataclass
+class BlogFiles:
+    """Where each planned page lives among MkDocs' files."""
+
+    planned: dict[str, PlannedPage] = field(default_factory=dict)  # by source URI
+    source_of: dict[str, str] = field(default_factory=dict)  # source URI by page URL
+    views: dict[str, list[PlannedPage]] = field(default_factory=dict)  # pages of each list
+
+    def page_for(self, src_uri: str) -> PlannedPage | None:
+        return self.planned.get(src_uri)
+
+    def with_articles(self, fresh: dict[Path, Article]) -> BlogFiles:
+        """The same pages listing `fresh`'s articles (by source) instead of their earlier
+        versions: for edits that move no article."""
+
+        def renewed(page: PlannedPage) -> PlannedPage:
+            articles = tuple(fresh.get(a.source, a) for a in page.articles)
+            return replace(page, articles=articles)
+
+        planned = {src: renewed(p) for src, p in self.planned.items()}
+        by_url = {p.url: p for p in planned.values()}
+        views = {view: [by_url[p.url] for p in pages] for view, pages in self.views.items()}
+        return BlogFiles(planned, dict(self.source_of), views)
+
+
+def list_source(url: str) -> str:
+    """The source URI of a generated list page: `archive/2026/` → `archive/2026.md`."""
+    return HOME if url == "" else url.rstrip("/") + ".md"
+
+
+def add_blog_files(
+    files: Files, config: MkDocsConfig, plan: BlogPlan, articles: dict[str, Article]
+) -> BlogFiles:
+    """Points shown articles' files at their URLs, drops the others, adds the list pages."""
+    made = BlogFiles()
+    posts = {p.articles[0].source: p for p in plan.of_kind(Kind.POST)}
+    for file in list(files.documentation_pages()):
+        article = articles.get(file.src_uri)
+        if article is None:
+            continue
+        planned = posts.get(article.source)
+        if planned is None:
+            files.remove(file)  # a draft or a future article
+            continue
+        _point_at(file, article.path, config)
+        file.inclusion = InclusionLevel.NOT_IN_NAV
+        made.planned[file.src_uri] = planned
+        made.source_of[planned.url] = file.src_uri
+    for planned in plan.pages:
+        if planned.kind not in LISTS:
+            continue
+        made.views.setdefault(planned.view, []).append(planned)
+        src_uri = list_source(planned.url)
+        made.planned[src_uri] = planned
+        made.source_of[planned.url] = src_uri
+        if src_uri != HOME:  # out of MkDocs' own navigation: blog_navigation places it
+            source = _list_source(planned)
+            files.append(
+                File.generated(config, src_uri, content=source, inclusion=InclusionLevel.NOT_IN_NAV)
+            )
+    return made
+
+
+def _point_at(file: File, url: str, config: MkDocsConfig) -> None:
+    file.dest_uri = url + "index.html"
+    file.url = url
+    file.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, file.dest_uri))
+
+
+def _list_source(planned: PlannedPage) -> str:
+    # Titles are text; MkDocs and Material print a page's title as HTML.
+    meta = {"title": html.escape(planned.title, quote=False), "template": LIST_TEMPLATE}
+    return format_front_matter(meta, f"# {markdown_text(planned.title)}\n")
+
+
+def blog_navigation(nav: Navigation, files: Files, blog: BlogFiles) -> Navigation:
+    """The site's navigation with the blog's sections, parents and neighbours set."""
+    page_of = {url: files.get_file_from_path(src).page for url, src in blog.source_of.items()}
+    home = page_of.get("")
+    items = [home] if home is not None else []
+    items += [item for item in nav.items if item is not home]
+    for kind, title in SECTIONS:
+        firsts = [page_of[v] for v, pages in blog.views.items() if pages[0].kind is kind]
+        if firsts:
+            section = Section(title, [p for p in firsts if p is not None])
+            for child in section.children:
+                child.parent = section
+            items.append(section)
+    _belong(page_of, blog)
+    pages = _pages_in(items)
+    return Navigation(items, pages)
+
+
+def _belong(page_of: dict[str, Page | None], blog: BlogFiles) -> None:
+    """Pages outside the navigation take the page that lists them as parent; list pages and
+    posts get their neighbours from the plan (rel=prev and rel=next)."""
+    for planned in blog.planned.values():
+        page = page_of.get(planned.url)
+        if page is None:
+            continue
+        if planned.kind is Kind.POST:
+            page.parent = page_of.get("")
+        elif planned.number > 1:
+            page.parent = page_of.get(planned.view)
+        page.previous_page = page_of.get(planned.previous) if planned.previous is not None else None
+        page.next_page = page_of.get(planned.next) if planned.next is not None else None
+
+
+def _pages_in(items: list) -> list[Page]:
+    found: list[Page] = []
+    for item in items:
+        if isinstance(item, Page):
+            found.append(item)
+        elif isinstance(item, Section):
+            found += _pages_in(item.children)
+    return found
