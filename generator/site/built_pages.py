@@ -11,17 +11,20 @@ longer makes (a deleted article's page, a pagination page fewer).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import mkdocs.commands.build as mkdocs_build
-import mkdocs.utils
-
+from generator.site.mkdocs_seam import (
+    build_page,
+    page_loop_calls,
+    populate_page,
+    search_entries,
+    site_not_emptied,
+)
 from generator.site.page_inputs import PagePrints
-from generator.site.parallel_pages import search_entries
 
 
 @dataclass
@@ -49,10 +52,9 @@ class BuiltSite:
 @contextmanager
 def recording(built: BuiltSite, earlier: BuiltSite | None = None) -> Iterator[None]:
     """MkDocs' page loop, recorded into `built`; pages unchanged since `earlier` are kept."""
-    original: Callable[..., None] = mkdocs_build._build_page
     prints: list[PagePrints] = []
 
-    def build_page(page: Any, config: Any, doc_files: Any, nav: Any, *args: Any, **kw: Any) -> None:
+    def recorded(page: Any, config: Any, doc_files: Any, nav: Any, *args: Any, **kw: Any) -> None:
         press = config.plugins["press"]
         if not prints:
             prints.append(PagePrints(press))
@@ -68,18 +70,15 @@ def recording(built: BuiltSite, earlier: BuiltSite | None = None) -> Iterator[No
             made, built.kept = old.entries, built.kept + 1
         else:
             before = len(entries) if entries is not None else 0
-            original(page, config, doc_files, nav, *args, **kw)
+            build_page(page, config, doc_files, nav, *args, **kw)
             made = list(entries[before:]) if entries is not None else []
         shows = set(press.shows.get(src, ()))
         call = ((config, doc_files, nav, *args), kw)
         built.at[src] = len(built.pages)
         built.pages.append(PageRecord(page, call, made, shows, fingerprint, dest))
 
-    mkdocs_build._build_page = build_page  # type: ignore[assignment]
-    try:
+    with page_loop_calls(recorded):
         yield
-    finally:
-        mkdocs_build._build_page = original  # type: ignore[assignment]
 
 
 def _relative_dest(page: Any, config: Any) -> str:
@@ -92,7 +91,7 @@ def _exists(page: Any) -> bool:
 
 def read_again(record: PageRecord, files: Any) -> None:
     """MkDocs reads the page again (its Markdown events and render)."""
-    mkdocs_build._populate_page(record.page, record.call[0][0], files)
+    populate_page(record.page, record.call[0][0], files)
 
 
 def write_again(record: PageRecord) -> None:
@@ -101,7 +100,7 @@ def write_again(record: PageRecord) -> None:
     entries = search_entries(args[0])
     assert entries is not None
     before = len(entries)
-    mkdocs_build._build_page(record.page, *args, **kwargs)
+    build_page(record.page, *args, **kwargs)
     record.entries = entries[before:]
     record.fingerprint = None  # made from the edited article, not what the plan recorded
     del entries[before:]
@@ -148,9 +147,5 @@ class KeptSite:
 def keeping_site(site_dir: Path) -> Iterator[KeptSite]:
     """MkDocs' build without its emptying of the site folder first."""
     kept = KeptSite(site_dir)
-    clean = mkdocs.utils.clean_directory
-    mkdocs.utils.clean_directory = lambda directory: None  # type: ignore[assignment]
-    try:
+    with site_not_emptied():
         yield kept
-    finally:
-        mkdocs.utils.clean_directory = clean  # type: ignore[assignment]

@@ -43,10 +43,10 @@ from generator.site.built_pages import (
     write_again,
     write_search_index,
 )
-from generator.site.mkdocs_adapter import own_plugins, press_plugin
+from generator.site.mkdocs_adapter import press_plugin
+from generator.site.mkdocs_seam import own_plugins, search_entries
 from generator.site.newsletter import issues_showing
 from generator.site.options import BuildOptions
-from generator.site.parallel_pages import search_entries
 
 WATCHED = ("content", "site_config", "templates", "mkdocs.yml")
 

@@ -1,6 +1,6 @@
-"""MkDocs adapter: with plugin.py beside it, the only code that imports MkDocs.
+"""MkDocs adapter: builds and serves the site with MkDocs (the plugin, plugin.py, does the rest).
 
-A move to another renderer that reads mkdocs.yml (Zensical, say) touches these two files.
+What goes beyond MkDocs' documented API is in mkdocs_seam.py, with a test for each name.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from generator.errors import PressError
+from generator.site.mkdocs_seam import own_plugins
 from generator.site.options import BuildOptions
 
 
@@ -49,22 +50,6 @@ def render_site(root: Path, out_dir: Path, options: BuildOptions, strict: bool =
         raise RenderError(f"template {type(exc).__name__}: {exc}") from exc
     # Anything else (an AttributeError after an upgrade of MkDocs or Material, say) is not the
     # user's: it reaches the crash report with its traceback (cli/errors.py).
-
-
-@contextmanager
-def own_plugins(cache: dict[str, Any]) -> Iterator[None]:
-    """MkDocs keeps plugins that have `on_startup` in a cache on its config schema, shared by
-    the process: a second build in one process would get the first build's plugins after their
-    `on_shutdown` (Material's blog plugin has removed its folder by then). While a config
-    loads, its plugins come from and go to `cache` instead."""
-    from mkdocs.config.defaults import MkDocsConfig
-
-    option = MkDocsConfig.plugins
-    shared, option.plugin_cache = option.plugin_cache, cache
-    try:
-        yield
-    finally:
-        option.plugin_cache = shared
 
 
 @contextmanager

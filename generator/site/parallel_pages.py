@@ -17,9 +17,8 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-import mkdocs.commands.build as mkdocs_build
-
 from generator.site.forked import Forked
+from generator.site.mkdocs_seam import build_page, page_loop_calls, search_entries
 
 Call = tuple[tuple[Any, ...], dict[str, Any]]
 
@@ -28,7 +27,7 @@ class PageWriter:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.calls: list[Call] = []
-        self.render_page: Callable[..., None] = mkdocs_build._build_page  # MkDocs' own
+        self.render_page: Callable[..., None] = build_page  # MkDocs' own
 
     def defer(self, *args: Any, **kwargs: Any) -> None:
         self.calls.append((args, kwargs))
@@ -63,30 +62,11 @@ class PageWriter:
 @contextmanager
 def pages_deferred(writer: PageWriter) -> Iterator[None]:
     """MkDocs' page loop hands its pages to `writer` instead of rendering them."""
-    original: Callable[..., None] = mkdocs_build._build_page
-    mkdocs_build._build_page = writer.defer  # type: ignore[assignment]
     try:
-        yield
+        with page_loop_calls(writer.defer):
+            yield
     finally:
-        mkdocs_build._build_page = original  # type: ignore[assignment]
         writer.calls = []
-
-
-def search_entries(config: Any) -> list[dict[str, Any]] | None:
-    """The list the search plugin (MkDocs' or Material's) adds each page's entries to; None
-    when a plugin keeps an index this module does not know, so pages stay in one process."""
-    lists = []
-    for plugin in config.plugins.values():
-        index = getattr(plugin, "search_index", None)
-        if index is None:
-            continue
-        found = getattr(index, "entries", getattr(index, "_entries", None))
-        if not isinstance(found, list):
-            return None
-        lists.append(found)
-    if len(lists) > 1:
-        return None
-    return lists[0] if lists else []
 
 
 class _Records(logging.Handler):
