@@ -121,6 +121,24 @@ def run(python: Path | str, code: str, *args: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# The settings press's blog had while it was Material's blog plugin: the same pages and URLs.
+MATERIAL_BLOG = {
+    "blog_dir": ".",
+    "blog_toc": False,
+    "post_url_format": "posts/{slug}",
+    "post_date_format": "dd/MM/yyyy",
+    "post_excerpt": "optional",
+    "post_readtime": True,
+    "archive_date_format": "yyyy",
+    "archive_url_format": "archive/{date}",
+    "categories_url_format": "category/{slug}",
+    "authors_file": ".authors.yml",
+    "authors_profiles": True,
+    "authors_profiles_url_format": "author/{slug}",
+    "pagination_per_page": 5,
+}
+
+
 def material_blog(project: Path, dest: Path) -> Path:
     """The corpus as a stock Material blog with our blog settings and Markdown setup."""
     shutil.copytree(project / "content", dest / "content")
@@ -128,10 +146,7 @@ def material_blog(project: Path, dest: Path) -> Path:
     config["theme"].pop("custom_dir", None)
     for key in ("extra_css", "extra_javascript"):
         config.pop(key, None)
-    config["plugins"] = [p for p in config["plugins"] if p != "press"]
-    for plugin in config["plugins"]:
-        if isinstance(plugin, dict) and "blog" in plugin:
-            plugin["blog"]["authors_file"] = ".authors.yml"
+    config["plugins"] = [p for p in config["plugins"] if p != "press"] + [{"blog": MATERIAL_BLOG}]
     shutil.copy(project / "site_config/authors.yml", dest / "content/.authors.yml")
     config["site_dir"] = str(dest / "site")
     (dest / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -200,3 +200,22 @@ def test_two_articles_at_one_url_are_refused():
 def test_layout_refuses_an_empty_page():
     with pytest.raises(ValueError, match="per_page"):
         BlogLayout(per_page=0)
+
+
+def test_a_1000_article_site_has_the_files_material_s_blog_made(tmp_path: Path):
+    """The golden list is the site the same corpus built to while Material's blog plugin
+    planned it (commit 8557795); the plan must give readers and search engines the same
+    URLs, and the plan must name every page the build wrote."""
+    from bench.corpus import NOW as CORPUS_NOW
+    from bench.corpus import make_corpus
+    from generator.site.build import build_all
+    from generator.site.options import BuildOptions
+
+    root = make_corpus(tmp_path / "corpus", 1000)
+    build_all(root, BuildOptions(now=CORPUS_NOW), jobs=2)
+    site = root / "site"
+    made = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    golden = Path(__file__).parent / "golden" / "corpus-1000-files.txt"
+    assert made == golden.read_text(encoding="utf-8").splitlines()
+    config, articles = load_content(root)
+    assert plan_blog(articles, config, CORPUS_NOW).urls == built_urls(site)
