@@ -94,3 +94,22 @@ def render_with(page: Page, convert: Callable[[str], tuple[str, list[dict[str, A
         page.present_anchor_ids = anchor_ids(html)
 
     page.render = render  # type: ignore[method-assign]
+
+
+def render_heading(page: Page, title: str) -> None:
+    """Makes `page.render` give the page only `title` as its level-1 heading: a list page's
+    content, what the site's Markdown makes of `# title`, without a parser."""
+    from html import escape
+
+    from markdown.extensions.toc import slugify as toc_slugify
+
+    anchor = toc_slugify(title, "-")
+    text = escape(title, quote=False)
+
+    def render(config: Any, files: Files) -> None:
+        page.content = f'<h1 id="{escape(anchor)}">{text}</h1>'
+        token = {"level": 1, "id": anchor, "name": text, "children": []}
+        page.toc = get_toc([token])
+        page.present_anchor_ids = {anchor}
+
+    page.render = render  # type: ignore[method-assign]

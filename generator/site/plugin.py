@@ -42,10 +42,21 @@ from generator.site.blog_pages import (
     add_blog_files,
     blog_navigation,
 )
-from generator.site.cached_pages import finish_content, render_from_cache, render_with
+from generator.site.cached_pages import (
+    finish_content,
+    render_from_cache,
+    render_heading,
+    render_with,
+)
 from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import load_bundle_on_interaction
 from generator.site.forked import Forked
+from generator.site.fragments import (
+    FragmentCache,
+    forget_fragments,
+    frame_key,
+    with_material_prefix,
+)
 from generator.site.html_fixes import fix_page_html
 from generator.site.listing import build_listing
 from generator.site.newsletter import INDEX, newsletter_pages
@@ -153,8 +164,12 @@ class PressPlugin(BasePlugin):
             page.meta["description"] = article.description
             render_from_cache(page, article)
             return markdown
+        planned = self.blog.page_for(page.file.src_uri)
         if page.file.src_uri == HOME:
             page.meta["template"] = LIST_TEMPLATE
+        elif planned is not None and planned.kind in LISTS:
+            render_heading(page, planned.title)
+            return markdown
         if page.file.generated_by == "press" or page.file.src_uri == HOME:
             render_with(page, self._convert)
         return markdown
@@ -223,6 +238,10 @@ class PressPlugin(BasePlugin):
 
     def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
         env.bytecode_cache = self.templates
+        env.add_extension(FragmentCache)
+        forget_fragments(env)
+        env.globals["press_frame_key"] = frame_key
+        with_material_prefix(env, config.theme.dirs, config.theme.custom_dir)
         return env
 
     def forget(self) -> None:

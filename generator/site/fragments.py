@@ -1,0 +1,79 @@
+"""The page frame rendered once: Material's navigation and tabs are nearly the same on every
+page, so the theme renders them once per distinct output and reuses the HTML.
+
+`{% cache key %}…{% endcache %}` (a Jinja extension, the fragment cache of Jinja's own
+documentation) keeps what its body rendered under `key` for one build; a key of None renders
+the body every time. `frame_key(page, nav)` is such a key for the navigation and the tabs: what
+they show depends only on where each of their links points from this page and on which items
+are active, so pages that agree on both get the same HTML. A page that is itself in the
+navigation shows its table of contents there: it gets no key.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from jinja2 import nodes
+from jinja2.ext import Extension
+from jinja2.parser import Parser
+from mkdocs.structure.nav import Navigation, Section
+from mkdocs.utils import get_relative_url
+
+
+class FragmentCache(Extension):
+    tags: ClassVar[set[str]] = {"cache"}
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        environment.extend(press_fragments={})
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        key = parser.parse_expression()
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        call = self.call_method("_cached", [key])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _cached(self, key: Any, caller: Any) -> str:
+        if key is None:
+            return str(caller())
+        fragments: dict[Any, str] = self.environment.press_fragments  # type: ignore[attr-defined]
+        made = fragments.get(key)
+        if made is None:
+            made = fragments[key] = str(caller())
+        return made
+
+
+def forget_fragments(env: Any) -> None:
+    """A new build: nothing rendered before stands (the navigation may differ)."""
+    env.press_fragments = {}
+
+
+def frame_key(name: str, page: Any, nav: Navigation | None) -> tuple[Any, ...] | None:
+    """The key of fragment `name` (the navigation, the tabs) on `page`; None: render it."""
+    if page is None or nav is None or page in nav.pages:
+        return None
+    here = page.url
+    targets = tuple(get_relative_url(p.url, here) for p in nav.pages)
+    home = get_relative_url(nav.homepage.url, here) if nav.homepage is not None else None
+    return (name, targets, home, tuple(_active(nav.items)))
+
+
+def with_material_prefix(env: Any, theme_dirs: list[str], custom_dir: str | None) -> None:
+    """`material/partials/x.html` names Material's own partial even where the theme folder
+    overrides `partials/x.html`, so an override can wrap the original instead of copying it."""
+    from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+    upstream = [d for d in theme_dirs if d != custom_dir]
+    prefixed = PrefixLoader({"material": FileSystemLoader(upstream)})
+    env.loader = ChoiceLoader([env.loader, prefixed])
+
+
+def _active(items: list[Any]) -> list[int]:
+    found: list[int] = []
+    for index, item in enumerate(items):
+        if getattr(item, "active", False):
+            found.append(index)
+            if isinstance(item, Section):
+                found += [-1, *_active(item.children), -2]
+    return found

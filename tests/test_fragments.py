@@ -1,0 +1,33 @@
+"""The page frame rendered once (generator/site/fragments.py) changes no byte of any page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.site import plugin
+from generator.site.build import build_all
+from generator.site.options import BuildOptions
+
+from conftest import NOW
+
+
+def files_of(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def test_the_cached_navigation_and_tabs_are_what_each_page_would_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from bench.corpus import make_corpus
+
+    cached = make_corpus(tmp_path / "cached", 40)
+    build_all(cached, BuildOptions(now=NOW))
+    monkeypatch.setattr(plugin, "frame_key", lambda *args: None)  # every page renders its own
+    fresh = make_corpus(tmp_path / "fresh", 40)
+    build_all(fresh, BuildOptions(now=NOW))
+    made, expected = files_of(cached / "site"), files_of(fresh / "site")
+    assert made.keys() == expected.keys()
+    assert [name for name in made if made[name] != expected[name]] == []
+    assert sum(name.endswith(".html") for name in made) > 60
