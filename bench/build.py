@@ -242,6 +242,16 @@ def fetch(url: str) -> str | None:
         return None
 
 
+def wait_gone(url: str, limit: float) -> float:
+    """Seconds until the page at `url` no longer answers (404); polls every 20 ms."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if fetch(url) is None:
+            return time.perf_counter() - start
+        time.sleep(0.02)
+    raise SystemExit(f"{url} still answered after {limit:.0f} s")
+
+
 def wait_for(url: str, text: str, limit: float) -> float:
     """Seconds until the page at `url` contains `text`; polls every 20 ms, gives up at `limit`."""
     start = time.perf_counter()
@@ -254,8 +264,10 @@ def wait_for(url: str, text: str, limit: float) -> float:
 
 
 def preview_latency(count: int, edits: int) -> dict[str, list[float]]:
-    """Seconds from a save to the served post page showing it: `edits` text edits (the
-    excerpt changes), then `edits` re-datings (the article moves between list pages)."""
+    """Seconds from a save to the served page showing it: `edits` text edits (the excerpt
+    changes), `edits` re-datings (the article moves between list pages), `edits` new articles
+    dated mid-corpus (until the new page is served) and `edits` deletions (until its page is
+    gone); and, first, from starting `press serve` to its first page."""
     with tempfile.TemporaryDirectory() as tmp:
         project = make_corpus(Path(tmp) / "press", count)
         post = sorted((project / "content/posts").glob("*.md"))[count // 2]
@@ -271,8 +283,14 @@ def preview_latency(count: int, edits: int) -> dict[str, list[float]]:
         )
         try:
             url = f"http://127.0.0.1:{port}/posts/{slug}/"
-            wait_for(url, "</html>", 900)
-            latencies: dict[str, list[float]] = {"text edit": [], "re-dated": []}
+            first = wait_for(url, "</html>", 900)
+            latencies: dict[str, list[float]] = {
+                "first page": [first],
+                "text edit": [],
+                "re-dated": [],
+                "new": [],
+                "deleted": [],
+            }
             for n in range(edits):
                 marker = f"Edited-{n}-{time.time_ns()}"
                 text = post.read_text().replace("<!-- more -->", f"{marker}\n\n<!-- more -->", 1)
@@ -290,6 +308,18 @@ def preview_latency(count: int, edits: int) -> dict[str, list[float]]:
                 )
                 post.write_text(text)
                 latencies["re-dated"].append(wait_for(url, f"{day:02d}/04/2026", 900))
+                time.sleep(1)
+            base = f"http://127.0.0.1:{port}/posts/"
+            for n in range(edits):
+                new = post.with_name(f"2026-08-0{n + 1}-new-{n}.md")
+                title = f"title: Brand new {n}"
+                text = re.sub(r"^title: .*$", title, post.read_text(), count=1, flags=re.M)
+                new.write_text(text)
+                latencies["new"].append(wait_for(f"{base}brand-new-{n}/", "</html>", 900))
+                time.sleep(1)
+            for n in range(edits):
+                (post.with_name(f"2026-08-0{n + 1}-new-{n}.md")).unlink()
+                latencies["deleted"].append(wait_gone(f"{base}brand-new-{n}/", 900))
                 time.sleep(1)
             return latencies
         finally:

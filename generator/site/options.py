@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from generator.content.articles import Article
+from generator.content.site_config import SiteConfig
+
+Content = tuple[SiteConfig, list[Article]]
 
 
 @dataclass(frozen=True)
@@ -14,8 +19,8 @@ class BuildOptions:
     email_preview: bool = False  # `press serve`: the coming issue at /newsletter/preview/
     # (SiteConfig, [Article]) already loaded and checked by `press build`, so the plugin need not
     # read every article a second time; None under plain `mkdocs` commands and `press serve`.
-    content: Any = None
+    content: Content | None = None
     jobs: int = 1  # processes that write pages (`press build --jobs`); 1 under `press serve`
     # `press build` makes the newsletter archive's pages alongside the feeds: a callable that
     # returns them, or None for the plugin to make them itself.
-    newsletter: Any = None
+    newsletter: Callable[[], dict[str, str]] | None = None
