@@ -144,12 +144,11 @@ def broken_links(
     paths = paths if paths is not None else {a.path for a in articles}
     problems = []
     for article in articles:
-        shown = display_path(article.source, config.root)
         for line, col, target in markdown_links(article):
             if not _link_resolves(target, article.source, paths, config):
                 problems.append(
                     Problem(
-                        shown,
+                        display_path(article.source, config.root),
                         line,
                         col,
                         f"link to '{target}': no such article",

@@ -39,6 +39,7 @@ class BlogFiles:
     planned: dict[str, PlannedPage] = field(default_factory=dict)  # by source URI
     source_of: dict[str, str] = field(default_factory=dict)  # source URI by page URL
     views: dict[str, list[PlannedPage]] = field(default_factory=dict)  # pages of each list
+    post_sources: dict[str, str] = field(default_factory=dict)  # an article's source by URL
 
     def page_for(self, src_uri: str) -> PlannedPage | None:
         return self.planned.get(src_uri)
@@ -54,7 +55,7 @@ class BlogFiles:
         planned = {src: renewed(p) for src, p in self.planned.items()}
         by_url = {p.url: p for p in planned.values()}
         views = {view: [by_url[p.url] for p in pages] for view, pages in self.views.items()}
-        return BlogFiles(planned, dict(self.source_of), views)
+        return BlogFiles(planned, dict(self.source_of), views, dict(self.post_sources))
 
 
 def list_source(url: str) -> str:
@@ -80,6 +81,7 @@ def add_blog_files(
         file.inclusion = InclusionLevel.NOT_IN_NAV
         made.planned[file.src_uri] = planned
         made.source_of[planned.url] = file.src_uri
+        made.post_sources[planned.url] = file.src_uri
     for planned in plan.pages:
         if planned.kind not in LISTS:
             continue

@@ -340,7 +340,7 @@ class PressPlugin(BasePlugin):
 
     def source_of_posts(self) -> dict[str, str]:
         """Each shown article's source URI, by its URL."""
-        return {url: src for url, src in self.blog.source_of.items() if src in self.articles}
+        return self.blog.post_sources
 
     def post_links(self, article: Article) -> list[tuple[str, str]]:
         """The article's related links as (text, site-relative URL or absolute URL): an
