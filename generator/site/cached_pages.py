@@ -12,9 +12,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
+from html import escape
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from markdown.extensions.toc import slugify as toc_slugify
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
@@ -99,10 +101,6 @@ def render_with(page: Page, convert: Callable[[str], tuple[str, list[dict[str, A
 def render_heading(page: Page, title: str) -> None:
     """Makes `page.render` give the page only `title` as its level-1 heading: a list page's
     content, what the site's Markdown makes of `# title`, without a parser."""
-    from html import escape
-
-    from markdown.extensions.toc import slugify as toc_slugify
-
     anchor = toc_slugify(title, "-")
     text = escape(title, quote=False)
 

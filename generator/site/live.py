@@ -11,7 +11,7 @@ After a save:
   that lists it, tag pages, the coming email), its share card, the feeds and the search
   index ("pages");
 - any other change to articles only (new, moved, re-dated, recategorised, drafted or deleted)
-  plans the whole site again, as MkDocs and Material must to place every post, but writes
+  makes the blog plan again and runs MkDocs' build over it, but writes
   only the pages whose fingerprint changed ("planned");
 - anything else (a template, mkdocs.yml, site_config/, other content) builds it all ("full").
 Each way the site is the same, byte for byte, as a fresh full build
@@ -235,7 +235,7 @@ def _reread(built: BuiltSite, changed: set[Path]) -> dict[Path, Article] | None:
         if placement(article) != placement(known[path]):
             return None
         if article.title != known[path].title and _listed_by_title(plugin, path):
-            return None  # Material set that title into other posts' related links: plan
+            return None  # other posts' related links show that title: plan again
         if article != known[path]:
             fresh[path] = article
     return fresh
@@ -243,7 +243,7 @@ def _reread(built: BuiltSite, changed: set[Path]) -> dict[Path, Article] | None:
 
 def _listed_by_title(plugin: Any, path: Path) -> bool:
     """Whether a post's `links:` lists the article at `path` without a title of its own, so
-    showing the article's title (Material resolves it once, as the site is planned)."""
+    showing the article's title on that post's page."""
     uri = display_path(path, plugin.site.content_dir)
     return any(
         not title and target.split("#", 1)[0] == uri
