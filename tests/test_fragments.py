@@ -22,12 +22,12 @@ def test_the_cached_navigation_and_tabs_are_what_each_page_would_render(
 ):
     from bench.corpus import make_corpus
 
-    cached = make_corpus(tmp_path / "cached", 40)
+    cached = make_corpus(tmp_path / "cached", 24)
     build_all(cached, BuildOptions(now=NOW))
     monkeypatch.setattr(plugin, "frame_key", lambda *args: None)  # every page renders its own
-    fresh = make_corpus(tmp_path / "fresh", 40)
+    fresh = make_corpus(tmp_path / "fresh", 24)
     build_all(fresh, BuildOptions(now=NOW))
     made, expected = files_of(cached / "site"), files_of(fresh / "site")
     assert made.keys() == expected.keys()
     assert [name for name in made if made[name] != expected[name]] == []
-    assert sum(name.endswith(".html") for name in made) > 60
+    assert sum(name.endswith(".html") for name in made) >= 45
