@@ -105,8 +105,8 @@ class PressPlugin(BasePlugin):
         self.files = Files([])
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        # Having on_startup keeps this plugin for a whole `mkdocs serve` (see the docstring).
-        self.command = command
+        """Nothing to start: having this event keeps the plugin for a whole `mkdocs serve`
+        (see the module docstring)."""
 
     @property
     def build(self) -> BuildOptions:
