@@ -47,6 +47,19 @@ class DigestSettings:
     subject: str
     utm: tuple[tuple[str, str], ...]
 
+    @property
+    def day_name(self) -> str:
+        """The send day as a reader reads it: "Saturday"."""
+        return WEEKDAYS[self.weekday].title()
+
+    @property
+    def cadence(self) -> str:
+        """When the digest arrives, mid-sentence: "every Saturday morning"."""
+        part = "morning" if self.send_time.hour < 12 else "afternoon"
+        if self.send_time.hour >= 18:
+            part = "evening"
+        return f"every {self.day_name} {part}"
+
 
 @dataclass(frozen=True)
 class DkimSettings:
@@ -117,6 +130,13 @@ class SiteConfig:
     organisation_authors: tuple[str, ...] = ()
     share_cards: bool = True  # a 1200×630 picture per post for link previews
     posts_per_page: int = 5  # excerpts on each page of the home page, archive, categories, authors
+    theme_credit: bool = False  # "Made with Material for MkDocs" in the footer
+
+    @property
+    def digest_name(self) -> str:
+        """The newsletter, mid-sentence: "the Saturday digest of The Leadership Press" reads
+        right whether or not the site's name starts with "The"."""
+        return f"the {self.digest.day_name} digest of {self.name}"
 
     @property
     def content_dir(self) -> Path:
@@ -273,6 +293,7 @@ def read_site(root: Path) -> tuple[SiteConfig | None, list[Problem]]:
         organisation_authors=r.strings("organisation_authors"),
         share_cards=r.flag("share_cards", default=True),
         posts_per_page=r.integer("posts_per_page", 5),
+        theme_credit=r.flag("theme_credit", default=False),
     )
     try:
         config.markdown.convert("")  # mkdocs.yml's Markdown setup works, or says why here

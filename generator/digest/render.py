@@ -49,8 +49,14 @@ def email_environment(site: SiteConfig) -> Environment:
 
 
 def render_digest(
-    site: SiteConfig, week: list[Article], issue: date, everything: list[Article]
+    site: SiteConfig,
+    week: list[Article],
+    issue: date,
+    everything: list[Article],
+    archive: bool = False,
 ) -> RenderedDigest:
+    """The issue as emailed; with `archive`, as the web archive shows it: a subscribe box in
+    place of the subscriber block (between the `press:subscriber` comments)."""
     env = email_environment(site)
     view_url = site.absolute(f"newsletter/{issue.isoformat()}/")
     urls = source_urls(everything, site)
@@ -64,6 +70,8 @@ def render_digest(
         "view_url": view_url,
         "site_link": with_utm(site.url, site, issue),
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "archive": archive,
+        "archive_source": f"newsletter/{issue.isoformat()}/",
     }
     html = _INLINER.inline(env.get_template("digest.html.j2").render(context))
     text = env.get_template("digest.txt.j2").render(context)

@@ -79,7 +79,7 @@ async def confirm(service: Service, request: Request) -> Answer:
     if not await run_in_threadpool(service.store.confirm, email, now):
         raise RequestRefused(409, "This link cannot be used any more. Please subscribe again.")
     await run_in_threadpool(send_welcome, service, email)
-    message = f"{email} will receive {service.site.name} every Saturday morning."
+    message = f"{email} will receive {service.site.name} {service.site.digest.cadence}."
     return Answer(200, "You are subscribed", message, data={"status": "active"})
 
 

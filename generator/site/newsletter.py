@@ -2,8 +2,9 @@
 that MkDocs renders in the site's theme (so they are themed, searchable and in the sitemap).
 
 Each issue's page shows the email itself, `email.html` beside it: the very bytes the digest
-rendered, with only the subscriber's unsubscribe link replaced, so the archive can never
-drift from what was sent."""
+rendered but for its subscriber block (the receiving notice and unsubscribe link, which belong
+to one reader), where a subscribe box stands, so the archive can never drift from what was
+sent. press.js sizes the frame to the email."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from generator.content.articles import Article
 from generator.content.front_matter import format_front_matter
 from generator.content.links import absolute_html, source_urls
 from generator.content.site_config import SiteConfig
-from generator.digest.render import UNSUBSCRIBE_PLACEHOLDER, render_digest
+from generator.digest.render import render_digest
 from generator.digest.schedule import past_issues
 from generator.site.session_memo import SessionMemo
 
 INDEX = "newsletter/index.md"
+READER_TEMPLATE = "press-page.html"
+SUBSCRIBE = "subscribe.md"
 
 
 def newsletter_pages(
@@ -53,6 +56,26 @@ def newsletter_pages(
     return pages
 
 
+def subscribe_page(site: SiteConfig) -> dict[str, str]:
+    """/subscribe/: the page the footer, emails and other sites link to; the subscribe box
+    follows its text (press-page.html)."""
+    meta = {
+        "title": "Subscribe",
+        "description": f"Get {site.digest_name} by email: {site.subscribe_promise}",
+        "template": READER_TEMPLATE,
+    }
+    lines = [
+        f"# Subscribe to {markdown_text(site.name)}",
+        "",
+        f"{markdown_text(site.tagline)} New articles appear here through the week, and "
+        f"{site.digest.cadence} one email brings you that week's articles.",
+        "",
+        "Past issues are in the [newsletter archive](newsletter/index.md); the feeds "
+        "([RSS](feed.xml), [Atom](atom.xml), [JSON Feed](feed.json)) carry every article too.",
+    ]
+    return {SUBSCRIBE: format_front_matter(meta, "\n".join(lines) + "\n")}
+
+
 def issues_showing(
     site: SiteConfig, articles: list[Article], now: datetime, sources: Collection[Path]
 ) -> set[date]:
@@ -68,16 +91,16 @@ def archived_email_path(day: date) -> str:
 def archived_email(
     site: SiteConfig, week: list[Article], day: date, articles: list[Article]
 ) -> str:
-    """The issue's HTML as the digest rendered it; its unsubscribe link, which belongs to each
-    subscriber, points at the archive instead."""
-    rendered = render_digest(site, week, day, articles)
-    return rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, site.absolute("newsletter/"))
+    """The issue's HTML as the digest rendered it, but for the block that belongs to each
+    subscriber (the receiving notice and the unsubscribe link): a subscribe box instead."""
+    return render_digest(site, week, day, articles, archive=True).html
 
 
 def _index(site: SiteConfig, issues: dict[date, list[Article]]) -> str:
     meta = {
         "title": "Newsletter",
-        "description": f"Every Saturday digest of {site.name}, newest first.",
+        "description": f"Every issue of {site.digest_name}, newest first.",
+        "template": READER_TEMPLATE,  # then the subscribe box
     }
     lines = [
         "# Newsletter archive",
@@ -96,10 +119,10 @@ def _index(site: SiteConfig, issues: dict[date, list[Article]]) -> str:
 def _issue(site: SiteConfig, day: date, week: list[Article], urls: dict[str, str]) -> str:
     meta = {
         "title": f"Digest of {day:%d/%m/%Y}",
-        "description": f"The {site.name} Saturday digest of {day:%d/%m/%Y}.",
+        "description": f"The {site.digest.day_name} digest of {site.name}, {day:%d/%m/%Y}.",
     }
     lines = [
-        f"# The Saturday digest, {day:%d/%m/%Y}",
+        f"# The {site.digest.day_name} digest, {day:%d/%m/%Y}",
         "",
         f'<iframe class="press-digest-frame" src="email.html" loading="lazy" '
         f'title="The digest of {day:%d/%m/%Y} as it was emailed"></iframe>',
