@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -129,4 +131,36 @@ def test_a_link_in_the_archived_email_opens_in_the_whole_window(browser, site_ur
     email.get_by_role("link", name="Make the decision reversible").first.click()
     page.wait_for_url("https://leadership-press.example.org/posts/make-the-decision-reversible/**")
     assert page.main_frame.url.startswith("https://leadership-press.example.org/posts/")
+    page.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_archived_email_frame_is_as_tall_as_the_email(browser, site_url: str, width) -> None:
+    """No scroll bar inside the frame and no empty band under the email: the frame's bottom
+    rows in a screenshot are the email's own (its footer text), not the page behind it."""
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(site_url + "newsletter/2026-11-21/")
+    frame = page.locator("iframe.press-digest-frame")
+    frame.scroll_into_view_if_needed()
+    email = page.frame_locator("iframe.press-digest-frame")
+    email.get_by_role("button", name="Subscribe").wait_for()
+    page.wait_for_function(
+        """() => { const f = document.querySelector("iframe.press-digest-frame");
+                   const body = f.contentDocument && f.contentDocument.body;
+                   return body && Math.abs(f.clientHeight
+                       - body.getBoundingClientRect().height) <= 1; }""",
+        timeout=5000,
+    )
+    inner = page.evaluate(
+        """() => { const d = document.querySelector("iframe.press-digest-frame").contentDocument;
+                   return [d.documentElement.scrollHeight, d.documentElement.clientHeight]; }"""
+    )
+    assert inner[0] <= inner[1], f"the email scrolls inside its frame: {inner}"
+    shot = Image.open(io.BytesIO(frame.screenshot()))
+    # The last rows that are not one flat colour: the email's footer ends near the bottom.
+    rows = [shot.crop((0, y, shot.width, y + 1)).getcolors(4) is None for y in range(shot.height)]
+    last_content = max(y for y, busy in enumerate(rows) if busy)
+    band = shot.height - 1 - last_content
+    assert band <= 64, f"{band} px of empty band under the email at {width} px"
+    assert shot.height > 600  # the whole email, not a collapsed frame
     page.close()

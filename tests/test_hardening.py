@@ -349,7 +349,7 @@ def test_tags_have_pages_feeds_and_links_from_posts(built_example: Path) -> None
     listed = {a.text(strip=True): a.attributes["href"] for a in index.css("article a")}
     assert listed["meetings"] == "meetings/" and listed["new managers"] == "new-managers/"
     page = HTMLParser((built_example / "tag/meetings/index.html").read_text())
-    titles = [a.text(strip=True) for a in page.css("article li a")]
+    titles = [h.text(strip=True) for h in page.css("article.md-post--excerpt h2")]
     assert titles == ["Quiet voices in loud rooms", "Meetings with an exit", "Decide who decides"]
     feed = page.css_first('link[rel="alternate"][href$="feed.xml"][title*="#meetings"]')
     assert feed is not None and (built_example / "tag/meetings/feed.xml").is_file()

@@ -28,9 +28,10 @@ class Kind(Enum):
     NEWSLETTER = "newsletter"  # the archive of past digests
     ISSUE = "issue"  # one past digest
     PREVIEW = "preview"  # the coming digest, in the live preview
+    SUBSCRIBE = "subscribe"  # /subscribe/: the page to link to, with the subscribe box
 
 
-LISTS = {Kind.INDEX, Kind.ARCHIVE, Kind.CATEGORY, Kind.AUTHOR}  # paginated alike
+LISTS = {Kind.INDEX, Kind.ARCHIVE, Kind.CATEGORY, Kind.AUTHOR, Kind.TAG}  # paginated alike
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class PlannedPage:
     previous: str | None = None  # URL of the list's page before this one
     next: str | None = None
     day: date | None = None  # an issue's Saturday
+    heading: str = ""  # the page's level-1 heading (text) when it is not its title
+
+    @property
+    def shown_heading(self) -> str:
+        return self.heading or self.title
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -115,8 +121,11 @@ def plan_blog(
     for author in _authors_in_order(shown):
         listed = [a for a in shown if author in a.authors]
         pages += _paginated(Kind.AUTHOR, f"author/{author.slug}/", author.name, listed, layout)
-    pages += list(_tag_pages([a for a in shown if a.is_published(now)]))
+    pages += list(_tag_pages([a for a in shown if a.is_published(now)], layout))
     pages += list(_newsletter_pages(site, corpus, now))
+    pages.append(
+        PlannedPage("subscribe/", Kind.SUBSCRIBE, "Subscribe", "press-page.html", (), "subscribe/")
+    )
     if email_preview:
         pages.append(
             PlannedPage(
@@ -170,7 +179,12 @@ def _post_pages(shown: list[Article]) -> list[PlannedPage]:
 
 
 def _paginated(
-    kind: Kind, url: str, title: str, listed: list[Article], layout: BlogLayout
+    kind: Kind,
+    url: str,
+    title: str,
+    listed: list[Article],
+    layout: BlogLayout,
+    heading: str = "",
 ) -> list[PlannedPage]:
     chunks = [listed[at : at + layout.per_page] for at in range(0, len(listed), layout.per_page)]
     urls = [url] + [f"{url}page/{n}/" for n in range(2, len(chunks) + 1)]
@@ -185,6 +199,7 @@ def _paginated(
             i + 1,
             urls[i - 1] if i else None,
             urls[i + 1] if i + 1 < len(urls) else None,
+            heading=heading,
         )
         for i, chunk in enumerate(chunks)
     ]
@@ -200,17 +215,19 @@ def _authors_in_order(shown: list[Article]) -> Iterator[Author]:
                 yield author
 
 
-def _tag_pages(published: list[Article]) -> Iterator[PlannedPage]:
+def _tag_pages(published: list[Article], layout: BlogLayout) -> Iterator[PlannedPage]:
+    """The tags index (every tag with its count), then each tag's articles listed and
+    paginated like a category's."""
     tags = sorted({t for a in published for t in a.tags}, key=str.lower)
     if not tags:
         return
-    newest = sorted(published, key=lambda a: (a.published, a.slug), reverse=True)
-    tagged = tuple(a for a in newest if a.tags)  # the index counts them
+    shown = order_for_lists(published)
+    tagged = tuple(a for a in shown if a.tags)  # the index counts them
     yield PlannedPage("tag/", Kind.TAGS, "Tags", "main.html", tagged, "tag/")
     for tag in tags:
+        listed = [a for a in shown if tag in a.tags]
         url = f"tag/{slugify(tag)}/"
-        tagged = tuple(a for a in newest if tag in a.tags)
-        yield PlannedPage(url, Kind.TAG, f"#{tag}", "main.html", tagged, url)
+        yield from _paginated(Kind.TAG, url, f"#{tag}", listed, layout, f"Articles tagged {tag}")
 
 
 def _newsletter_pages(
@@ -219,7 +236,7 @@ def _newsletter_pages(
     issues = past_issues(site, corpus, now)
     listed = tuple(a for week in issues.values() for a in week)
     yield PlannedPage(
-        "newsletter/", Kind.NEWSLETTER, "Newsletter", "main.html", listed, "newsletter/"
+        "newsletter/", Kind.NEWSLETTER, "Newsletter", "press-page.html", listed, "newsletter/"
     )
     for day, week in issues.items():
         url = f"newsletter/{day.isoformat()}/"

@@ -4,17 +4,19 @@
   its destination set to the article's URL; the others leave the build.
 - Each list page of the plan other than the home page (which is content/index.md) is a
   generated file holding only its title; press fills in its excerpts when it is rendered.
-- The navigation is the home page, the sections MkDocs made of press's other pages
-  (Newsletter, Tags), then Archive, Categories and Authors from the plan. A page that is not
-  in the navigation belongs to the one that lists it, so its tab is the one shown active.
+- The navigation is the home page, press's other index pages (Newsletter, Tags), then the
+  Archive, Categories and Authors sections from the plan. A page that is not in the
+  navigation belongs to the one that lists it, so its tab is the one shown active.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import posixpath
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -106,7 +108,7 @@ def _point_at(file: File, url: str, config: MkDocsConfig) -> None:
 def _list_source(planned: PlannedPage) -> str:
     # Titles are text; MkDocs and Material print a page's title as HTML.
     meta = {"title": html.escape(planned.title, quote=False), "template": LIST_TEMPLATE}
-    return format_front_matter(meta, f"# {markdown_text(planned.title)}\n")
+    return format_front_matter(meta, f"# {markdown_text(planned.shown_heading)}\n")
 
 
 def blog_navigation(nav: Navigation, files: Files, blog: BlogFiles) -> Navigation:
@@ -114,7 +116,7 @@ def blog_navigation(nav: Navigation, files: Files, blog: BlogFiles) -> Navigatio
     page_of = {url: files.get_file_from_path(src).page for url, src in blog.source_of.items()}
     home = page_of.get("")
     items = [home] if home is not None else []
-    items += [item for item in nav.items if item is not home]
+    items += [_unwrapped(item) for item in nav.items if item is not home]
     for kind, title in SECTIONS:
         firsts = [page_of[v] for v, pages in blog.views.items() if pages[0].kind is kind]
         if firsts:
@@ -124,7 +126,32 @@ def blog_navigation(nav: Navigation, files: Files, blog: BlogFiles) -> Navigatio
             items.append(section)
     _belong(page_of, blog)
     pages = _pages_in(items)
+    _adopt(files, set(map(id, pages)))
     return Navigation(items, pages)
+
+
+def _unwrapped(item: Any) -> Any:
+    """A folder's section holding only the folder's index page (newsletter/, tag/) is that
+    page: its tab and sidebar say "Newsletter" once, not "Newsletter / Newsletter"."""
+    if isinstance(item, Section) and len(item.children) == 1:
+        [child] = item.children
+        if isinstance(child, Page) and child.file.src_uri.endswith("/index.md"):
+            child.parent = None
+            return child
+    return item
+
+
+def _adopt(files: Files, in_nav: set[int]) -> None:
+    """A page outside the navigation with no parent yet (a newsletter issue, a tag's first
+    page) belongs to its folder's index page, so that page's tab is the one shown active."""
+    for file in files.documentation_pages():
+        page = file.page
+        if page is None or page.parent is not None or id(page) in in_nav:
+            continue
+        folder = posixpath.dirname(file.src_uri)
+        index = files.get_file_from_path(f"{folder}/index.md") if folder else None
+        if index is not None and index.page is not None and index.page is not page:
+            page.parent = index.page
 
 
 def _belong(page_of: dict[str, Page | None], blog: BlogFiles) -> None:

@@ -59,7 +59,7 @@ from generator.site.fragments import (
 )
 from generator.site.html_fixes import fix_page_html
 from generator.site.listing import build_listing
-from generator.site.newsletter import INDEX, newsletter_pages
+from generator.site.newsletter import INDEX, newsletter_pages, subscribe_page
 from generator.site.options import BuildOptions
 from generator.site.parallel_pages import PageWriter
 from generator.site.seo import page_meta
@@ -118,7 +118,8 @@ class PressPlugin(BasePlugin):
         site, articles = options.content or _load(Path(config.config_file_path).parent)
         self.site = site
         self.articles = {display_path(a.source, site.content_dir): a for a in articles}
-        layout = BlogLayout(per_page=site.posts_per_page, home_title=site.name)
+        home = _home_title(Path(config.docs_dir) / HOME)
+        layout = BlogLayout(per_page=site.posts_per_page, home_title=home or site.name)
         self.plan = plan_blog(
             articles, site, options.now, layout, options.include_drafts, options.email_preview
         )
@@ -137,6 +138,8 @@ class PressPlugin(BasePlugin):
         self.blog = add_blog_files(files, config, self.plan, self.articles)
         self._add_newsletter_pages(files, config)
         self._add_tag_pages(files, config)
+        assert self.site is not None
+        _add_listed_pages(files, config, subscribe_page(self.site), "")
         if self.build.email_preview:
             self._add_email_preview(files, config)
         return files
@@ -168,7 +171,7 @@ class PressPlugin(BasePlugin):
         if page.file.src_uri == HOME:
             page.meta["template"] = LIST_TEMPLATE
         elif planned is not None and planned.kind in LISTS:
-            render_heading(page, planned.title)
+            render_heading(page, planned.shown_heading)
             return markdown
         if page.file.generated_by == "press" or page.file.src_uri == HOME:
             render_with(page, self._convert)
@@ -398,6 +401,13 @@ def _load(root: Path) -> tuple[SiteConfig, list[Article]]:
         raise PluginError(f"content has problems:\n{exc}") from exc
 
 
+def _home_title(source: Path) -> str:
+    """The home page's own title (its front matter's), for the list's further pages."""
+    if not source.is_file():
+        return ""
+    return str(get_data(source.read_text(encoding="utf-8"))[1].get("title") or "")
+
+
 def _published(article: Article) -> Any:
     return article.published
 
@@ -407,5 +417,8 @@ def _template_settings(site: SiteConfig) -> dict[str, Any]:
         "tagline": site.tagline,
         "subscribe_endpoint": site.subscribe_endpoint,
         "subscribe_promise": site.subscribe_promise,
+        "cadence": site.digest.cadence,
+        "postal_address": site.email.postal_address,
+        "theme_credit": site.theme_credit,
         "feeds": FEEDS,
     }
