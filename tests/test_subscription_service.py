@@ -535,3 +535,39 @@ def test_an_old_unsubscribe_link_does_not_end_a_new_subscription(svc: Running):
         token = KEY.sign("unsubscribe", subscription_subject("back@example.com", generation))
         assert client.post(f"/unsubscribe/{token}").status_code == 200  # this subscription's
         assert svc.store.get("back@example.com").status == "unsubscribed"
+
+
+def test_a_response_leaves_in_one_piece_head_and_body_together():
+    """A process killed between the head and the body of an answer would leave the proxy a
+    head without a body, too late to resend the request elsewhere: under the service's server
+    settings nothing reaches the client until the body is ready, and "100 Continue" still
+    goes at once."""
+    import asyncio
+    import socket
+    import time
+
+    from asgi_server import running
+
+    async def slow_body(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.6)  # the moment a SIGKILL would have cut the answer in two
+        await send({"type": "http.response.body", "body": b"whole"})
+
+    with running(slow_body, trusted_proxies=()) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+            )
+            sock.settimeout(3)
+            assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+            sock.sendall(b"ok")
+            started = time.monotonic()
+            first = sock.recv(4096)
+            waited = time.monotonic() - started
+            assert first.startswith(b"HTTP/1.1 200 ") and b"\r\nwhole\r\n" in first
+            assert waited >= 0.5  # the head waited for its body
