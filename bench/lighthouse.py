@@ -1,4 +1,5 @@
-"""Lighthouse scores of the built example site: the home page and a post, median of 3 runs.
+"""Lighthouse scores of the built example site: the home page, a post and an archived issue,
+median of 3 runs; each page's final screenshot (Lighthouse's, a phone) is saved for a look.
 
 The site is built at the fixed benchmark clock and served from 127.0.0.1, gzipped as GitHub
 Pages serves it; Lighthouse 12.2.3 runs with its default mobile preset (simulated throttling)
@@ -6,12 +7,13 @@ in Debian's Chromium. Scores are the medians of the runs for each category; any 
 another host is listed.
 
     bin/setup --bench                 # once: Lighthouse in .cache/bench/lighthouse
-    .venv/bin/python bench/lighthouse.py [--runs 3]
+    .venv/bin/python bench/lighthouse.py [--runs 3] [--screenshots .cache/bench/screens]
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
 import gzip
 import http.server
@@ -30,7 +32,11 @@ CHROME_FLAGS = (
     "--headless --no-sandbox --disable-gpu --disable-background-networking "
     "--disable-component-update --disable-sync --no-first-run"
 )
-PAGES = {"home": "", "post": "posts/quiet-voices-in-loud-rooms/"}
+PAGES = {
+    "home": "",
+    "post": "posts/quiet-voices-in-loud-rooms/",
+    "issue": "newsletter/2026-11-21/",
+}
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 
 
@@ -103,6 +109,13 @@ def summary(report: dict) -> dict[str, float]:
     return scores
 
 
+def save_screenshot(report: dict, path: Path) -> None:
+    """Lighthouse's final screenshot of the page (a data: URL of a JPEG)."""
+    data = report["audits"]["final-screenshot"]["details"]["data"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(data.split(",", 1)[1]))
+
+
 def third_party(report: dict, origin: str) -> list[str]:
     items = report["audits"]["network-requests"]["details"]["items"]
     return sorted({i["url"] for i in items if not i["url"].startswith((origin, "data:"))})
@@ -111,6 +124,7 @@ def third_party(report: dict, origin: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--screenshots", type=Path, default=REPO / ".cache/bench/screens")
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
         raise SystemExit("Lighthouse is missing: run bin/setup --bench first")
@@ -122,6 +136,7 @@ def main() -> None:
                 for n in range(args.runs):
                     report = audit(origin + path, Path(tmp) / f"{name}-{n}.json")
                     runs.append(summary(report))
+                    save_screenshot(report, args.screenshots / f"lighthouse-{name}.jpg")
                     if others := third_party(report, origin):
                         print(f"{name}: requests to other hosts: {others}")
                 medians = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
