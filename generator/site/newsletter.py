@@ -141,7 +141,7 @@ def _issue(site: SiteConfig, day: date, week: list[Article], urls: dict[str, str
             "",
             absolute_html(article.excerpt_html, article, site, urls),
             "",
-            f"[Read more]({link})",
+            f"[Read “{markdown_text(article.title)}”]({link})",  # a link's text says where
             "",
         ]
     lines.append("[All digests](index.md)")
