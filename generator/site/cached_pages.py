@@ -10,11 +10,10 @@ override is narrow, made in the documented `on_page_markdown` event: the page's 
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable
 from html import escape
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlunsplit
 
 from markdown.extensions.toc import slugify as toc_slugify
 from mkdocs.structure.files import Files
@@ -23,12 +22,9 @@ from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
 from generator.content.articles import Article
-from generator.content.links import rewrite_links
+from generator.content.markup import element_ids, resolve_source_link, rewrite_links
 
 Shown = Callable[[Article, Page], None]  # an article is shown on a page other than its own
-
-_ID = re.compile(r"""\sid=["']([^"']+)["']""")
-_LINK_ATTRIBUTE = re.compile(r"\s(?:href|src)\s*=", re.I)
 
 
 def render_from_cache(page: Page, article: Article) -> None:
@@ -50,7 +46,7 @@ def finish_content(page: Page, article: Article, files: Files) -> None:
 
 def anchor_ids(html: str) -> set[str]:
     """The ids a page offers to links (MkDocs checks `#anchor` links against these)."""
-    return set(_ID.findall(html))
+    return element_ids(html)
 
 
 def relative_links(
@@ -58,27 +54,25 @@ def relative_links(
 ) -> str:
     """Links written relative to the source file `src_uri`, resolved as MkDocs resolves
     them, and made relative to `page_url`; `#anchor` links go to `anchor_base` when given."""
-    if not _LINK_ATTRIBUTE.search(html):
-        return html  # most excerpts: nothing to resolve, no need to parse
     return rewrite_links(html, _resolver(src_uri, page_url, files, anchor_base))
 
 
 def _resolver(
     src_uri: str, page_url: str, files: Files, anchor_base: str | None
 ) -> Callable[[str], str]:
-    base = posixpath.dirname(src_uri)
+    folder = posixpath.dirname(src_uri)
 
     def resolve(url: str) -> str:
-        scheme, netloc, path, query, anchor = urlsplit(url)
-        if scheme or netloc or url.startswith(("/", "\\")):
+        link = resolve_source_link(url, folder)
+        if link is None:
             return url
-        if not path:
-            return anchor_base + url if anchor_base is not None and anchor else url
-        target_uri = posixpath.normpath(posixpath.join(base, unquote(path)).lstrip("/"))
-        target = files.get_file_from_path(target_uri)
+        if not link.target:
+            return anchor_base + url if anchor_base is not None and link.fragment else url
+        target = files.get_file_from_path(link.target)
         if target is None:
             return url
-        return urlunsplit(("", "", get_relative_url(target.url, page_url), query, anchor))
+        relative = get_relative_url(target.url, page_url)
+        return urlunsplit(("", "", relative, link.query, link.fragment))
 
     return resolve
 

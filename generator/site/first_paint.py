@@ -12,11 +12,11 @@ appears with the first interaction.
 
 from __future__ import annotations
 
-import re
+from selectolax.lexbor import LexborHTMLParser
 
-_BUNDLE = re.compile(
-    r'<script src="([^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js)"></script>'
-)
+from generator.content.markup import parsed_element
+
+BUNDLE = 'script[src*="assets/javascripts/bundle."]'
 
 _LOADER = """<script>(function () {
   var src = "%s", loaded = false;
@@ -50,10 +50,15 @@ _LOADER = """<script>(function () {
 # Material's script swaps `no-js` for `js` first thing; done in the head, the search box and
 # the other parts that CSS shows only to script-enabled browsers appear with the first paint,
 # and a reader without JavaScript still gets the no-js page.
-_SCRIPTING = '<script>document.documentElement.classList.replace("no-js","js")</script></head>'
+_SCRIPTING = '<script>document.documentElement.classList.replace("no-js","js")</script>'
 
 
-def load_bundle_on_interaction(html: str) -> str:
-    """Material's `<script src=bundle>` replaced by the loader; other pages pass unchanged."""
-    html, found = _BUNDLE.subn(lambda m: _LOADER % m.group(1), html, count=1)
-    return html.replace("</head>", _SCRIPTING, 1) if found else html
+def bundle_on_interaction(tree: LexborHTMLParser) -> None:
+    """An edit (generator/content/markup.py): Material's `<script src=bundle>` replaced by
+    the loader; a page without it is left as it is."""
+    bundle = tree.css_first(BUNDLE)
+    if bundle is None or tree.head is None:
+        return
+    src = bundle.attributes.get("src") or ""
+    bundle.replace_with(parsed_element(_LOADER % src.replace('"', "%22")))
+    tree.head.insert_child(parsed_element(_SCRIPTING))

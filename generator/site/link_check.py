@@ -8,18 +8,16 @@ place in the article's source. Only the pages links point to are read, each once
 from __future__ import annotations
 
 import posixpath
-import re
 from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from generator.content.articles import Article
 from generator.content.loader import markdown_links
+from generator.content.markup import element_ids
 from generator.content.problems import Problem, display_path
 from generator.content.site_config import SiteConfig
 from generator.site.forked import Forked
-
-_IDS = re.compile(r'\sid="([^"]+)"')
 
 
 class BuiltPages:
@@ -37,7 +35,7 @@ class BuiltPages:
 
     def ids(self, page: Path) -> set[str]:
         if page not in self._ids:
-            self._ids[page] = set(_IDS.findall(page.read_text(encoding="utf-8", errors="replace")))
+            self._ids[page] = element_ids(page.read_text(encoding="utf-8", errors="replace"))
         return self._ids[page]
 
 

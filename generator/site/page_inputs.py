@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from generator.blog.plan import LISTS
 from generator.content.articles import Article
-
-_LINK = re.compile(r"""\s(?:href|src)\s*=\s*["']([^"']*)["']""", re.I)
+from generator.content.markup import link_values, resolve_source_link
 
 
 def nav_fingerprint(nav: Any) -> str:
@@ -120,14 +117,12 @@ def _shown(article: Article) -> tuple[Any, ...]:
 
 def _targets(article: Article, src_uri: str, press: Any) -> list[tuple[str, str | None]]:
     """Where the relative links of a post's HTML lead now (a file's URL, or None)."""
-    html, files = article.body_html, press.files
-    base = posixpath.dirname(src_uri)
+    files, folder = press.files, posixpath.dirname(src_uri)
     found = []
-    for link in sorted(set(_LINK.findall(html))):
-        scheme, netloc, path, _query, _anchor = urlsplit(link)
-        if scheme or netloc or not path or link.startswith(("/", "\\")):
+    for link in sorted(set(link_values(article.body_html))):
+        resolved = resolve_source_link(link, folder)
+        if resolved is None or not resolved.target:
             continue
-        target = posixpath.normpath(posixpath.join(base, unquote(path)).lstrip("/"))
-        file = files.get_file_from_path(target)
+        file = files.get_file_from_path(resolved.target)
         found.append((link, file.url if file is not None else None))
     return found

@@ -29,6 +29,7 @@ from generator.blog.plan import LISTS, BlogLayout, BlogPlan, Kind, plan_blog
 from generator.clock import current_time
 from generator.content.articles import Article
 from generator.content.loader import load_content
+from generator.content.markup import edit_document
 from generator.content.problems import ContentError, display_path
 from generator.content.related import RelatedReading
 from generator.content.site_config import SiteConfig
@@ -49,7 +50,7 @@ from generator.site.cached_pages import (
     render_with,
 )
 from generator.site.cards import build_cards, write_cards
-from generator.site.first_paint import load_bundle_on_interaction
+from generator.site.first_paint import bundle_on_interaction
 from generator.site.forked import Forked
 from generator.site.fragments import (
     FragmentCache,
@@ -57,7 +58,7 @@ from generator.site.fragments import (
     frame_key,
     with_material_prefix,
 )
-from generator.site.html_fixes import fix_page_html
+from generator.site.html_fixes import MATERIAL_FIXES
 from generator.site.listing import build_listing
 from generator.site.newsletter import INDEX, newsletter_pages, subscribe_page
 from generator.site.options import BuildOptions
@@ -69,6 +70,8 @@ from generator.tokens import Signer
 
 PREVIEW_HTML = "newsletter/preview/index.html"
 PREVIEW_TEXT = "newsletter/preview.txt"
+# Every page, once parsed: Material's markup fixed, its script loaded on first interaction.
+PAGE_EDITS = (*MATERIAL_FIXES, bundle_on_interaction)
 FEEDS = [
     ("application/rss+xml", "RSS", "feed.xml"),
     ("application/atom+xml", "Atom", "atom.xml"),
@@ -230,14 +233,14 @@ class PressPlugin(BasePlugin):
         return context
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        return load_bundle_on_interaction(fix_page_html(output))
+        return edit_document(output, PAGE_EDITS)
 
     def on_post_template(
         self, output_content: str, template_name: str, config: MkDocsConfig
     ) -> str:
         if not template_name.endswith(".html"):
             return output_content
-        return load_bundle_on_interaction(fix_page_html(output_content))
+        return edit_document(output_content, PAGE_EDITS)
 
     def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
         env.bytecode_cache = self.templates
