@@ -235,9 +235,12 @@ def test_import_is_idempotent_and_export_round_trips(project: Path, press_env):
     (project / "list.csv").write_text(IMPORT, encoding="utf-8")
     args = ("subscribers", "import", "list.csv", "--skip-invalid")
     first = run_press(project, *args, env=press_env)
-    assert "imported 2 new, 0 already known, 1 repeated in the file, 3 invalid" in first.stdout
+    assert first.stdout == (
+        "list.csv (press): imported 2, unsubscribed 0, skipped 4 (3 invalid, 1 repeated in"
+        " the file)\n"
+    )
     second = run_press(project, *args, env=press_env)
-    assert "imported 0 new, 2 already known" in second.stdout
+    assert "imported 0, unsubscribed 0, skipped 6 (2 already known, 3 invalid" in second.stdout
     assert run_press(project, "subscribers", "export", "out.csv", env=press_env).returncode == 0
     rows = list(csv.DictReader((project / "out.csv").open(encoding="utf-8")))
     assert [(r["email"], r["status"], r["source"]) for r in rows] == [
@@ -245,7 +248,9 @@ def test_import_is_idempotent_and_export_round_trips(project: Path, press_env):
         ("ben@example.com", "pending", "import:list.csv"),
     ]
     reimport = run_press(project, "subscribers", "import", "out.csv", env=press_env)
-    assert "imported 0 new, 2 already known" in reimport.stdout
+    assert "out.csv (press): imported 0, unsubscribed 0, skipped 2 (2 already known)" in (
+        reimport.stdout
+    )
 
 
 def test_an_unreachable_database_is_a_clear_error(project: Path):

@@ -59,27 +59,27 @@ def add(emails: tuple[str, ...], status: str, source: str) -> None:
 
 
 @subscribers.command("import")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows even if some are bad.")
 @reports_problems
-def import_(file: Path, skip_invalid: bool) -> None:
-    """Import FILE.csv (columns: email, and optionally status and source)."""
+def import_(files: tuple[Path, ...], skip_invalid: bool) -> None:
+    """Import FILES: press's CSV (email, and optionally status, source, created_at and
+    confirmed_at) or the subscriber exports of Mailchimp, Substack, Ghost and Buttondown,
+    recognised by their header row. Nothing is imported while any row is invalid."""
     from generator.subscribers.csv_files import read_import
+    from generator.subscribers.imports import import_files
 
     site = load_site(project_root())
-    parsed = read_import(file, project_root())
-    for problem in parsed.problems:
+    parsed = [(file.name, read_import(file, project_root())) for file in files]
+    problems = [problem for _, one in parsed for problem in one.problems]
+    for problem in problems:
         click.echo(problem.format(strict=True), err=True)
-    if parsed.problems and not skip_invalid:
-        click.echo(f"{len(parsed.problems)} invalid row(s); nothing imported", err=True)
+    if problems and not skip_invalid:
+        click.echo(f"{len(problems)} invalid row(s); nothing imported", err=True)
         sys.exit(1)
-    added = open_store(site).add_many(parsed.rows, current_time())
-    known = len(parsed.rows) - added
-    click.echo(
-        f"imported {added} new, {known} already known, {parsed.repeated} repeated in the file, "
-        f"{len(parsed.problems)} invalid"
-    )
-    if parsed.problems:
+    for report in import_files(open_store(site), parsed, current_time()):
+        click.echo(report.line())
+    if problems:
         sys.exit(1)
 
 

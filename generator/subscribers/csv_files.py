@@ -1,18 +1,21 @@
-"""CSV import and export of subscribers. Import reports every bad row, with its line."""
+"""CSV import and export of subscribers. Import reads press's own CSV and the exports of
+Mailchimp, Substack, Ghost and Buttondown (platform_exports.py), and reports every bad row,
+with its line."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.atomic import write_atomically
 from generator.content.problems import Problem, display_path
 from generator.errors import NotARegularFile, require_regular_file
 from generator.subscribers.addresses import InvalidAddress, normalise_address
-from generator.subscribers.schema import STATUSES
+from generator.subscribers.platform_exports import BadValue, consent_time, recognise
 from generator.subscribers.store import NewSubscriber, Subscriber
 
 EXPORT_COLUMNS = ("email", "status", "source", "created_at", "confirmed_at", "updated_at")
@@ -23,10 +26,13 @@ class ImportFile:
     rows: list[NewSubscriber]
     problems: list[Problem]
     repeated: int  # rows whose address appeared earlier in the same file
+    platform: str = "press"  # whose export it is (platform_exports.py)
+    skipped: dict[str, int] = field(default_factory=dict)  # rows left out there, by reason
 
 
 def read_import(path: Path, root: Path) -> ImportFile:
-    """Parse and validate every row; nothing is written here."""
+    """Parse and validate every row of press's own CSV or another platform's export
+    (recognised by its header row); nothing is written here."""
     shown = display_path(path, root)
     try:
         require_regular_file(path)
@@ -36,13 +42,22 @@ def read_import(path: Path, root: Path) -> ImportFile:
     lines = text.splitlines()
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip().lower() for name in reader.fieldnames or []]
-    if "email" not in header:
-        hint = "the first line must name the columns, e.g. email,status,source"
+    platform = recognise(set(header))
+    if platform is None:
+        hint = (
+            "the first line must name the columns, e.g. email,status,source (or be the header "
+            "of a Mailchimp, Substack, Ghost or Buttondown export)"
+        )
         return ImportFile([], [Problem(shown, 1, 1, "no 'email' column", hint)], 0)
     reader.fieldnames = header
-    default_source = f"import:{path.name}"
+    default_source = (
+        f"import:{path.name}"
+        if platform.name == "press"
+        else (f"import:{platform.name}:{path.name}")
+    )
     rows: list[NewSubscriber] = []
     problems: list[Problem] = []
+    skipped: Counter[str] = Counter()
     seen: set[str] = set()
     repeated = 0
     for record in reader:
@@ -51,25 +66,35 @@ def read_import(path: Path, root: Path) -> ImportFile:
             key: restored(value) if isinstance(value, str) else value
             for key, value in record.items()
         }
-        raw = (record.get("email") or "").strip()
-        column = _column(lines, line, raw)
+        raw = (record.get(platform.email_column) or "").strip()
         try:
             email = normalise_address(raw)
         except InvalidAddress as exc:
-            problems.append(Problem(shown, line, column, f"'{raw}': {exc}"))
+            problems.append(Problem(shown, line, _column(lines, line, raw), f"'{raw}': {exc}"))
             continue
-        status = (record.get("status") or "active").strip().lower()
-        if status not in STATUSES:
-            col = _column(lines, line, status)
-            allowed = ", ".join(STATUSES)
-            problems.append(Problem(shown, line, col, f"status '{status}' is not one of {allowed}"))
+        try:
+            reading = platform.read(record, set(header))
+            consented = consent_time(reading.consented)
+        except BadValue as exc:
+            cell = record.get(exc.column) or reading_text(exc)
+            problems.append(Problem(shown, line, _column(lines, line, cell), str(exc)))
+            continue
+        if reading.status is None:
+            skipped[reading.why] += 1
             continue
         if email in seen:
             repeated += 1
             continue
         seen.add(email)
-        rows.append(NewSubscriber(email, status, record.get("source") or default_source))
-    return ImportFile(rows, problems, repeated)
+        source = reading.source if reading.source.strip() else default_source
+        rows.append(NewSubscriber(email, reading.status, source, consented))
+    return ImportFile(rows, problems, repeated, platform.name, dict(skipped))
+
+
+def reading_text(error: BadValue) -> str:
+    """The cell a date error quotes (its message starts with it, quoted)."""
+    message = str(error)
+    return message.split("'")[1] if message.count("'") >= 2 else ""
 
 
 def _column(lines: list[str], line: int, value: str) -> int:

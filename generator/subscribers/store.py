@@ -30,6 +30,7 @@ from generator.subscribers.migrations import migrate
 from generator.subscribers.schema import STATUSES, mail_queue, subscriber_events, subscribers
 
 PAGE = 1000
+IN_PAGE = 500  # values in one IN (...): below SQLite's oldest limit of 999
 SUPPRESSED = ("bounced", "complained")  # never mailed again without an explicit reactivation
 
 
@@ -74,6 +75,7 @@ class NewSubscriber:
     email: str  # already normalised
     status: str = "active"
     source: str = ""
+    consented_at: datetime | None = None  # when they subscribed elsewhere (an import)
 
 
 class SubscriberStore:
@@ -120,6 +122,16 @@ class SubscriberStore:
                 conn.execute(_insert_ignoring_duplicates(conn), batch)
             added = _count(conn) - before
         return added
+
+    def known_addresses(self, emails: Iterable[str]) -> set[str]:
+        """Which of `emails` the store already holds, whatever their status."""
+        wanted, found = list(emails), set()
+        with self.engine.connect() as conn:
+            for at in range(0, len(wanted), IN_PAGE):
+                page = wanted[at : at + IN_PAGE]
+                query = select(subscribers.c.email).where(subscribers.c.email.in_(page))
+                found.update(conn.execute(query).scalars())
+        return found
 
     def add(self, row: NewSubscriber, now: datetime) -> bool:
         return self.add_many([row], now) == 1
@@ -304,12 +316,14 @@ def _new_row(row: NewSubscriber, now: datetime) -> dict[str, Any]:
     if row.status not in STATUSES:
         raise ValueError(f"unknown status '{row.status}'")
     stamp = as_stored(now)
-    confirmed = stamp if row.status == "active" else None
+    # An import keeps when the reader consented on the platform they came from.
+    consented = as_stored(row.consented_at) if row.consented_at else stamp
+    confirmed = consented if row.status == "active" else None
     return {
         "email": row.email,
         "status": row.status,
         "source": row.source[:200],
-        "created_at": stamp,
+        "created_at": consented,
         "updated_at": stamp,
         "confirmed_at": confirmed,
         "confirm_sent_at": None,
