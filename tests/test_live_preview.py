@@ -23,7 +23,7 @@ OPTIONS = BuildOptions(now=NOW, include_drafts=True, email_preview=True)
 @pytest.fixture
 def live(example_project: Path, tmp_path: Path) -> Iterator[LiveSite]:
     site = LiveSite(example_project, OPTIONS, tmp_path / "served", URL)
-    site.start()
+    site.start(jobs=2)  # as `press serve` starts: its first build in parallel
     try:
         yield site
     finally:
@@ -252,7 +252,7 @@ def test_random_article_edits_on_a_larger_site_match_fresh_builds(tmp_path: Path
     rng = random.Random(16)
     posts = sorted((project / "content/posts").glob("*.md"))
     site = LiveSite(project, OPTIONS, tmp_path / "served", URL)
-    site.start()
+    site.start(jobs=2)  # 30 articles: read by two processes, compared with a serial build
     edits = [
         lambda text: re.sub(r"^date: .*$", "date: 2026-11-20T06:30:00", text, count=1, flags=re.M),
         lambda text: re.sub(r"^categories: .*$", "categories: [Teams, Growth]", text, flags=re.M),

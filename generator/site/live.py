@@ -104,10 +104,12 @@ class LiveSite:
         self.plugins: dict[str, Any] = {}  # the session's plugins (see _config)
         self.mount_path = "/"  # where mkdocs.yml's site_url puts the site, as `mkdocs serve`
 
-    def start(self) -> Update:
+    def start(self, jobs: int = 1) -> Update:
+        """The first build. With `jobs` > 1, that many processes read the articles and draw
+        the share cards: only before the server's threads start is forking safe."""
         self.session = self._config()
         self.session.plugins.on_startup(command="serve", dirty=False)
-        return self.rebuild()
+        return self.rebuild(jobs=jobs)
 
     def stop(self) -> None:
         if self.session is not None:
@@ -141,6 +143,7 @@ class LiveSite:
         now_seen: dict[Path, Stamp] | None = None,
         earlier: BuiltSite | None = None,
         changed: set[Path] | None = None,
+        jobs: int = 1,
     ) -> Update:
         """A full build, MkDocs' own, watched. Given the `earlier` build in the folder (when
         only articles changed), the site is planned again whole but only pages made from
@@ -153,13 +156,13 @@ class LiveSite:
             known = press_plugin(earlier.config).articles.values()
             unchanged = {a.source: a for a in known if a.source not in (changed or set())}
         # ContentError before anything is written: the last build stays usable
-        loaded = load_content(self.root, unchanged=unchanged)
+        loaded = load_content(self.root, jobs=jobs, unchanged=unchanged)
         self.built = None  # until this build is through, the next save builds whole
         config = self._config()
         plugin = press_plugin(config)
         if earlier is None:
             plugin.forget()
-        plugin.options = replace(self.options, content=loaded)
+        plugin.options = replace(self.options, content=loaded, jobs=jobs)
         built = BuiltSite(config)
         kept = keeping_site(self.site_dir) if earlier else nullcontext(None)
         try:

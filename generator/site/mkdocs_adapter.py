@@ -6,6 +6,7 @@ What goes beyond MkDocs' documented API is in mkdocs_seam.py, with a test for ea
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,7 +82,7 @@ def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
     site_dir = Path(tempfile.mkdtemp(prefix="press-serve-"))
     live = LiveSite(root, options, site_dir, f"http://{host}:{port}/")
     try:
-        live.start()
+        live.start(jobs=len(os.sched_getaffinity(0)))
         # Polled every 0.1 s rather than MkDocs' 0.5 s: a save shows sooner, for a stat per
         # file and poll (about 5 ms at 1,000 articles).
         server = LiveReloadServer(

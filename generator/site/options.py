@@ -20,7 +20,8 @@ class BuildOptions:
     # (SiteConfig, [Article]) already loaded and checked by `press build`, so the plugin need not
     # read every article a second time; None under plain `mkdocs` commands and `press serve`.
     content: Content | None = None
-    jobs: int = 1  # processes that write pages (`press build --jobs`); 1 under `press serve`
+    jobs: int = 1  # processes that write pages (`press build --jobs`); under `press serve`,
+    # those that read articles and draw cards for the first build (live.py)
     # `press build` makes the newsletter archive's pages alongside the feeds: a callable that
     # returns them, or None for the plugin to make them itself.
     newsletter: Callable[[], dict[str, str]] | None = None
