@@ -47,6 +47,7 @@ from generator.site.mkdocs_adapter import press_plugin
 from generator.site.mkdocs_seam import own_plugins, search_entries
 from generator.site.newsletter import issues_showing
 from generator.site.options import BuildOptions
+from generator.site.tags import tag_pages
 
 WATCHED = ("content", "site_config", "templates", "mkdocs.yml")
 
@@ -161,7 +162,7 @@ class LiveSite:
         config = self._config()
         plugin = press_plugin(config)
         if earlier is None:
-            plugin.forget()
+            plugin.generated.forget()
         plugin.options = replace(self.options, content=loaded, jobs=jobs)
         built = BuiltSite(config)
         kept = keeping_site(self.site_dir) if earlier else nullcontext(None)
@@ -187,7 +188,7 @@ class LiveSite:
         self.mount_path = urlsplit(config.site_url or "/").path
         config.site_url = self.serve_url
         plugin = press_plugin(config)
-        plugin.options, plugin.remembers = self.options, True
+        plugin.options, plugin.generated.remembers = self.options, True
         return config
 
     def _render_dependents(self, built: BuiltSite, fresh: dict[Path, Article]) -> int | None:
@@ -268,10 +269,12 @@ def _take_articles(
     plugin.take_articles(fresh)
     everything = list(plugin.articles.values())
     plugin.related = RelatedReading(everything, options.now)
-    sources = plugin.newsletter_sources(issues_showing(site, everything, options.now, set(fresh)))
-    sources.update(plugin.tag_sources())
+    generated = plugin.generated
+    days = issues_showing(site, everything, options.now, set(fresh))
+    sources = generated.newsletter(site, everything, options, days)
+    sources.update(tag_pages(site, everything, options.now))
     if options.email_preview:
-        sources.update(plugin.email_preview_sources())
+        sources.update(generated.email_preview(site, everything, options))
     changed = set()
     for uri, content in sources.items():
         file = plugin.files.get_file_from_path(uri)

@@ -21,6 +21,7 @@ from typing import Any
 from generator.blog.plan import LISTS
 from generator.content.articles import Article
 from generator.content.markup import link_values, resolve_source_link
+from generator.site.page_context import post_links
 
 
 def nav_fingerprint(nav: Any) -> str:
@@ -69,11 +70,11 @@ class PagePrints:
         planned = press.blog.page_for(page.file.src_uri)
         if article is not None:
             parts.append(self._post(article, page.file.src_uri))
-            parts.append(press.post_links(article))
+            parts.append(post_links(article, press.articles, press.blog))
             parts.append([_shown(a) for a in press.related.for_article(article)])
         elif planned is not None and planned.kind in LISTS:
             pages = [p.url for p in press.blog.views[planned.view]]
-            sources = press.source_of_posts()
+            sources = press.blog.post_sources
             posts = [self._post(a, sources[a.path]) for a in planned.articles]
             parts.append((planned.kind.value, planned.view, planned.number, pages, posts))
         return _digest(repr(parts))

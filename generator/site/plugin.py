@@ -9,10 +9,6 @@ what it remembers between rebuilds lasts the session.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Collection
-from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +17,11 @@ import jinja2.bccache
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
-from generator.blog.plan import LISTS, BlogLayout, BlogPlan, Kind, plan_blog
+from generator.blog.plan import BlogLayout, BlogPlan, Kind, plan_blog
 from generator.clock import current_time
 from generator.content.articles import Article
 from generator.content.loader import load_content
@@ -33,43 +29,27 @@ from generator.content.markup import edit_document
 from generator.content.problems import ContentError, display_path
 from generator.content.related import RelatedReading
 from generator.content.site_config import SiteConfig
-from generator.content.slugs import slugify
-from generator.digest.preview import prepare_upcoming, sample_copy
 from generator.site.blog_pages import (
     HOME,
-    LIST_TEMPLATE,
-    POST_TEMPLATE,
     BlogFiles,
     add_blog_files,
     blog_navigation,
 )
-from generator.site.cached_pages import (
-    finish_content,
-    render_from_cache,
-    render_heading,
-    render_with,
-)
 from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import bundle_on_interaction
-from generator.site.forked import Forked
 from generator.site.fragments import (
     FragmentCache,
     forget_fragments,
     frame_key,
     with_material_prefix,
 )
+from generator.site.generated_pages import GeneratedPages
 from generator.site.html_fixes import MATERIAL_FIXES
-from generator.site.listing import build_listing
-from generator.site.newsletter import INDEX, newsletter_pages, subscribe_page
 from generator.site.options import BuildOptions
+from generator.site.page_context import fill_context
+from generator.site.page_sources import prepare_page
 from generator.site.parallel_pages import PageWriter
-from generator.site.seo import page_meta
-from generator.site.session_memo import SessionMemo
-from generator.site.tags import TAGS_INDEX, tag_pages
-from generator.tokens import Signer
 
-PREVIEW_HTML = "newsletter/preview/index.html"
-PREVIEW_TEXT = "newsletter/preview.txt"
 # Every page, once parsed: Material's markup fixed, its script loaded on first interaction.
 PAGE_EDITS = (*MATERIAL_FIXES, bundle_on_interaction)
 FEEDS = [
@@ -93,18 +73,8 @@ class PressPlugin(BasePlugin):
         # next"), by the page's source: `press serve` renders again the pages showing an
         # article whose text changed.
         self.shows: dict[str, set[Path]] = {}
-        # Kept while the plugin lives (a `press serve` session), so a new plan of the site
-        # converts and renders only what changed: generated pages' HTML by their Markdown,
-        # newsletter issues by their articles, and compiled templates by their source.
-        # Only `press serve` keeps them (`remembers`); a single build would only hold on to
-        # what it no longer needs.
-        self.remembers = False
-        self.conversions: SessionMemo[tuple[str, list[dict[str, Any]]]] = SessionMemo()
-        self.issues: SessionMemo[Any] = SessionMemo()
-        self.ahead: dict[str, tuple[str, list[dict[str, Any]]]] = {}  # converted ahead, once
-        self.templates = _CompiledTemplates()
-        # Under --jobs N, a process converting the generated pages while MkDocs reads posts.
-        self.converting: Forked[dict[str, Any]] | None = None
+        self.generated = GeneratedPages()  # newsletter, tags, /subscribe/, the coming email
+        self.templates = _CompiledTemplates()  # compiled once per session, by their source
         self.files = Files([])
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -130,21 +100,17 @@ class PressPlugin(BasePlugin):
         self.visible = sorted((p.articles[0] for p in posts), key=_published, reverse=True)
         self.related = RelatedReading(articles, options.now)
         self.shows = {}
-        self.conversions.next_build()
-        self.issues.next_build()
+        self.generated.next_build()
         config.site_name, config.site_url = site.name, site.url
         config.site_description = site.description
         config.extra["press"] = _template_settings(site)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        self.blog = add_blog_files(files, config, self.plan, self.articles)
-        self._add_newsletter_pages(files, config)
-        self._add_tag_pages(files, config)
         assert self.site is not None
-        _add_listed_pages(files, config, subscribe_page(self.site), "")
-        if self.build.email_preview:
-            self._add_email_preview(files, config)
+        self.blog = add_blog_files(files, config, self.plan, self.articles)
+        articles = list(self.articles.values())
+        self.generated.add(files, config, self.site, articles, self.build)
         return files
 
     def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
@@ -158,31 +124,12 @@ class PressPlugin(BasePlugin):
     def on_page_markdown(
         self, markdown: str, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
-        # lastmod in the sitemap (and the sitemap.xml.gz timestamp) come from article dates.
-        assert self.site is not None
-        modified = self._last_modified(page).astimezone(self.site.timezone)
-        page.update_date = modified.date().isoformat()
-        article = self.articles.get(page.file.src_uri)
-        if article is not None:
-            # A title is text; MkDocs and Material print a page's title as HTML.
-            page.meta.update(title=html.escape(article.title), template=POST_TEMPLATE)
-            page.meta["hide"] = ["navigation"]  # the post template has its own sidebar
-            page.meta["description"] = article.description
-            render_from_cache(page, article)
-            return markdown
-        planned = self.blog.page_for(page.file.src_uri)
-        if page.file.src_uri == HOME:
-            page.meta["template"] = LIST_TEMPLATE
-        elif planned is not None and planned.kind in LISTS:
-            render_heading(page, planned.shown_heading)
-            return markdown
-        if page.file.generated_by == "press" or page.file.src_uri == HOME:
-            render_with(page, self._convert)
+        prepare_page(self, page)
         return markdown
 
     @event_priority(100)  # before the search plugin writes its index
     def on_post_build(self, config: MkDocsConfig) -> None:
-        self._stop_converting()
+        self.generated.stop()
         if self.page_writer is not None:
             self.page_writer.flush(config)
         self.write_cards(self.visible, Path(config.site_dir))
@@ -198,39 +145,7 @@ class PressPlugin(BasePlugin):
     def on_page_context(
         self, context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any
     ) -> dict[str, Any]:
-        assert self.site is not None
-        article = self.articles.get(page.file.src_uri)
-        planned = self.blog.page_for(page.file.src_uri)
-        if article is not None:
-            finish_content(page, article, self.files)
-        # A page's title is HTML to MkDocs and Material; the metadata wants its text.
-        page_title = html.unescape(page.meta.get("title") or page.title or "")
-        title = article.title if article else page_title
-        description = article.description if article else page.meta.get("description", "")
-        if planned is not None and planned.kind is Kind.INDEX and planned.number > 1:
-            home = self.files.get_file_from_path(HOME)
-            description = home.page.meta.get("description", "") if home and home.page else ""
-        canonical = page.canonical_url or self.site.url
-        context["article"] = article
-        context["tag_slug"] = slugify
-        context["related"] = self.related.for_article(article) if article else []
-        context["post_links"] = self.post_links(article) if article else []
-        for other in context["related"]:
-            self.note_shown(other, page)
-        context["listing"] = None
-        if planned is not None and planned.kind in LISTS:
-            views = self.blog.views[planned.view]
-            listing = build_listing(planned, views, self.source_of_posts(), self.files)
-            context["listing"] = listing
-            for excerpt in listing.excerpts:
-                self.note_shown(excerpt.article, page)
-        listing_feed = page.url.startswith(("category/", "tag/")) and page.url != "tag/"
-        context["category_feed"] = (
-            page.url + "feed.xml" if listing_feed and "/page/" not in page.url else None
-        )
-        title = str(title or self.site.name)
-        context["seo"] = page_meta(self.site, canonical, title, description, article)
-        return context
+        return fill_context(self, context, page)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         return edit_document(output, PAGE_EDITS)
@@ -250,24 +165,6 @@ class PressPlugin(BasePlugin):
         with_material_prefix(env, config.theme.dirs, config.theme.custom_dir)
         return env
 
-    def forget(self) -> None:
-        """Drops what earlier builds made: the next may have other settings or templates."""
-        self.conversions.forget()
-        self.issues.forget()
-
-    def _convert(self, markdown: str) -> tuple[str, list[dict[str, Any]]]:
-        assert self.site is not None
-        if self.converting is not None:
-            job, self.converting = self.converting, None
-            self.ahead = job.result()
-        renderer = self.site.markdown
-        made = self.ahead.pop(markdown, None)
-        if not self.remembers:
-            return made or renderer.render(markdown)
-        if made is not None:
-            self.conversions.remember(markdown, made)
-        return self.conversions.get(markdown, lambda: renderer.render(markdown))
-
     def note_shown(self, article: Article, page: Page) -> None:
         self.shows.setdefault(page.file.src_uri, set()).add(article.source)
 
@@ -275,93 +172,13 @@ class PressPlugin(BasePlugin):
         """The pages that show the article read from `source`, other than its own."""
         return {page for page, shown in self.shows.items() if source in shown}
 
-    def _add_newsletter_pages(self, files: Files, config: MkDocsConfig) -> None:
-        made = self.build.newsletter
-        pages = made() if made else self.newsletter_sources()
-        _add_listed_pages(files, config, pages, INDEX)
-        self._convert_ahead(pages)
-
-    def _add_tag_pages(self, files: Files, config: MkDocsConfig) -> None:
-        _add_listed_pages(files, config, self.tag_sources(), TAGS_INDEX)
-
-    def _convert_ahead(self, pages: dict[str, str]) -> None:
-        """Under --jobs N, the newsletter pages (the bulk of what press generates, an email's
-        worth of HTML each) are converted by a forked process while this one goes on."""
-        assert self.site is not None
-        if self.build.jobs > 1:
-            texts = [text for uri, text in pages.items() if uri.endswith(".md")]
-            self.converting = Forked(partial(_convert_all, self.site.markdown, texts))
-
     def on_build_error(self, error: Exception) -> None:
-        self._stop_converting()
-
-    def _stop_converting(self) -> None:
-        if self.converting is not None:
-            self.converting.abandon()
-            self.converting = None
-
-    def _add_email_preview(self, files: Files, config: MkDocsConfig) -> None:
-        for uri, content in self.email_preview_sources().items():
-            files.append(File.generated(config, uri, content=content))
-
-    def newsletter_sources(self, days: Collection[date] | None = None) -> dict[str, str]:
-        """The newsletter archive's pages and emails by path; with `days`, only those issues'
-        and the index."""
-        assert self.site is not None
-        articles = list(self.articles.values())
-        memo = self.issues if self.remembers else None
-        return newsletter_pages(self.site, articles, self.build.now, days, memo)
-
-    def tag_sources(self) -> dict[str, str]:
-        assert self.site is not None
-        return tag_pages(self.site, list(self.articles.values()), self.build.now)
-
-    def email_preview_sources(self) -> dict[str, str]:
-        """The coming issue as static files, so the live preview serves and reloads them."""
-        assert self.site is not None
-        options = self.build
-        articles = list(self.articles.values())
-        issue, rendered = prepare_upcoming(self.site, articles, options.now, options.include_drafts)
-        if rendered is None:
-            note = f"No article is dated in the week of the {issue:%d/%m/%Y} digest yet."
-            parts = {"email.html": f"<!DOCTYPE html><title>Digest preview</title><p>{note}</p>"}
-            parts["email.txt"] = note + "\n"
-        else:
-            parts = sample_copy(self.site, rendered, Signer.from_environment(allow_preview=True))
-        return {PREVIEW_HTML: parts["email.html"], PREVIEW_TEXT: parts["email.txt"]}
-
-    def _last_modified(self, page: Page) -> Any:
-        article = self.articles.get(page.file.src_uri)
-        if article is not None:
-            return article.modified
-        planned = self.blog.page_for(page.file.src_uri)
-        listed = [a.modified for a in planned.articles] if planned is not None else []
-        newest = [a.modified for a in self.visible[:1]]
-        return max(listed or newest or [self.build.now])
+        self.generated.stop()
 
     def take_articles(self, fresh: dict[Path, Article]) -> None:
         """Edited articles that keep their places (`press serve`): the planned pages list
         the new versions."""
         self.blog = self.blog.with_articles(fresh)
-
-    def source_of_posts(self) -> dict[str, str]:
-        """Each shown article's source URI, by its URL."""
-        return self.blog.post_sources
-
-    def post_links(self, article: Article) -> list[tuple[str, str]]:
-        """The article's related links as (text, site-relative URL or absolute URL): an
-        article's file becomes its page, with the article's title unless one is given."""
-        links = []
-        for title, target in article.links:
-            if target.startswith(("https://", "http://")):
-                links.append((title or target, target))
-                continue
-            path, _, anchor = target.partition("#")
-            other = self.articles.get(path)
-            if other is None or other.path not in self.blog.source_of:
-                continue  # a draft or a future article: not linked yet
-            links.append((title or other.title, other.path + (f"#{anchor}" if anchor else "")))
-        return links
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -377,24 +194,6 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self.code[bucket.key] = bucket.bytecode_to_string()
-
-
-def _convert_all(renderer: Any, sources: list[str]) -> dict[str, Any]:
-    """Each page's Markdown, as MkDocs reads it from its source (without the front matter),
-    converted."""
-    bodies = [get_data(source)[0] for source in sources]
-    return {body: renderer.render(body) for body in bodies}
-
-
-def _add_listed_pages(
-    files: Files, config: MkDocsConfig, pages: dict[str, str], index: str
-) -> None:
-    """Generated pages: the index goes in the navigation, the pages it lists do not."""
-    for src_uri, content in pages.items():
-        page = File.generated(config, src_uri, content=content)
-        if src_uri.endswith(".md") and src_uri != index:
-            page.inclusion = InclusionLevel.NOT_IN_NAV
-        files.append(page)
 
 
 def _load(root: Path) -> tuple[SiteConfig, list[Article]]:
