@@ -25,6 +25,7 @@ from generator.site.mkdocs_seam import (
     site_not_emptied,
 )
 from generator.site.page_inputs import PagePrints
+from generator.site.parallel_pages import PageWriter
 
 
 @dataclass
@@ -50,9 +51,14 @@ class BuiltSite:
 
 
 @contextmanager
-def recording(built: BuiltSite, earlier: BuiltSite | None = None) -> Iterator[None]:
-    """MkDocs' page loop, recorded into `built`; pages unchanged since `earlier` are kept."""
+def recording(
+    built: BuiltSite, earlier: BuiltSite | None = None, writer: PageWriter | None = None
+) -> Iterator[None]:
+    """MkDocs' page loop, recorded into `built`; pages unchanged since `earlier` are kept.
+    With a `writer` (the first build of `press serve`), the pages are rendered by its
+    processes when the press plugin flushes it, and their records completed afterwards."""
     prints: list[PagePrints] = []
+    deferred: list[PageRecord] = []
 
     def recorded(page: Any, config: Any, doc_files: Any, nav: Any, *args: Any, **kw: Any) -> None:
         press = config.plugins["press"]
@@ -63,11 +69,15 @@ def recording(built: BuiltSite, earlier: BuiltSite | None = None) -> Iterator[No
         entries = search_entries(config)
         src, dest = page.file.src_uri, _relative_dest(page, config)
         old = earlier.record(src) if earlier and entries is not None else None
+        later = False  # rendered by the writer's processes
         if old and (old.fingerprint, old.dest) == (fingerprint, dest) and _exists(page):
             assert entries is not None
             entries.extend(old.entries)
             press.shows[src] = set(old.shows)
             made, built.kept = old.entries, built.kept + 1
+        elif writer is not None:
+            writer.defer(page, config, doc_files, nav, *args, **kw)
+            made, later = [], True  # filled in from the writer's results
         else:
             before = len(entries) if entries is not None else 0
             build_page(page, config, doc_files, nav, *args, **kw)
@@ -76,9 +86,16 @@ def recording(built: BuiltSite, earlier: BuiltSite | None = None) -> Iterator[No
         call = ((config, doc_files, nav, *args), kw)
         built.at[src] = len(built.pages)
         built.pages.append(PageRecord(page, call, made, shows, fingerprint, dest))
+        if later:
+            deferred.append(built.pages[-1])
 
     with page_loop_calls(recorded):
         yield
+    if writer is not None:
+        press = built.config.plugins["press"]
+        for record, (entries, shows) in zip(deferred, writer.results, strict=True):
+            record.entries, record.shows = list(entries), set(shows)
+            press.shows[record.page.file.src_uri] = set(shows)
 
 
 def _relative_dest(page: Any, config: Any) -> str:

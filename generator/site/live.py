@@ -47,6 +47,7 @@ from generator.site.mkdocs_adapter import press_plugin
 from generator.site.mkdocs_seam import own_plugins, search_entries
 from generator.site.newsletter import issues_showing
 from generator.site.options import BuildOptions
+from generator.site.parallel_pages import PageWriter
 from generator.site.tags import tag_pages
 
 WATCHED = ("content", "site_config", "templates", "mkdocs.yml")
@@ -166,11 +167,20 @@ class LiveSite:
         plugin.options = replace(self.options, content=loaded, jobs=jobs)
         built = BuiltSite(config)
         kept = keeping_site(self.site_dir) if earlier else nullcontext(None)
+        writer = None
+        if jobs > 1 and earlier is None:  # the pages rendered by `jobs` processes
+
+            def shown(page: Any) -> set[Path]:
+                return set(plugin.shows.get(page.file.src_uri, ()))
+
+            writer = plugin.page_writer = PageWriter(jobs, keep=shown)
         try:
-            with recording(built, earlier), kept as site:
+            with recording(built, earlier, writer), kept as site:
                 mkdocs_build.build(config, serve_url=self.serve_url)
         except SystemExit as exc:
             raise RenderError(f"mkdocs build aborted ({exc})") from exc
+        finally:
+            plugin.page_writer = None
         plugin.options = self.options  # the content is read again from here on
         site_config, articles = loaded
         feeds = build_feeds(site_config, articles, self.options.now)

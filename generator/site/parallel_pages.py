@@ -6,7 +6,9 @@ records the pages (`defer`), and the press plugin's `on_post_build`, which runs 
 search plugin writes its index, renders them from N forked processes (`flush`). Each process
 renders every N-th page and sends back, per page, what must outlive it: the search entries
 the page added and the log records it raised, which are replayed in page order so the
-search index and the strict-mode warning count are the same as a serial build's.
+search index and the strict-mode warning count are the same as a serial build's. With `keep`,
+each process also sends back what that function reads off each page once it is rendered
+(the live preview's record of which articles a page shows), in `results`.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ Call = tuple[tuple[Any, ...], dict[str, Any]]
 
 
 class PageWriter:
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, keep: Callable[[Any], Any] | None = None) -> None:
         self.jobs = jobs
         self.calls: list[Call] = []
         self.render_page: Callable[..., None] = build_page  # MkDocs' own
+        self.keep = keep  # called with each page once rendered, in its process
+        self.results: list[tuple[list[dict[str, Any]], Any]] = []  # per page: entries, kept
 
     def defer(self, *args: Any, **kwargs: Any) -> None:
         self.calls.append((args, kwargs))
@@ -41,7 +45,9 @@ class PageWriter:
         jobs = self.jobs if entries is not None else 1
         entries = entries if entries is not None else []
         start = len(entries)
-        share = partial(_render_share, self.render_page, jobs=jobs, calls=calls, entries=entries)
+        share = partial(
+            _render_share, self.render_page, jobs=jobs, calls=calls, entries=entries, keep=self.keep
+        )
         children = [Forked(partial(_collect, share, k)) for k in range(1, jobs)]
         results: dict[int, Any] = {}
         try:
@@ -52,9 +58,11 @@ class PageWriter:
             for child in children:
                 child.abandon()
         del entries[start:]
+        self.results = []
         for index in range(len(calls)):
-            added, records = results[index]
+            added, records, kept = results[index]
             entries.extend(added)
+            self.results.append((added, kept))
             for record in records:
                 logging.getLogger(record.name).handle(record)
 
@@ -86,8 +94,10 @@ def _render_share(
     jobs: int,
     calls: list[Call],
     entries: list[dict[str, Any]],
-) -> Iterator[tuple[int, tuple[list[dict[str, Any]], list[logging.LogRecord]]]]:
-    """Renders pages k, k + jobs, …; yields each page's search entries and log records."""
+    keep: Callable[[Any], Any] | None = None,
+) -> Iterator[tuple[int, tuple[list[dict[str, Any]], list[logging.LogRecord], Any]]]:
+    """Renders pages k, k + jobs, …; yields each page's search entries, log records and what
+    `keep` reads off it."""
     logger = logging.getLogger("mkdocs")
     for index in range(k, len(calls), jobs):
         args, kwargs = calls[index]
@@ -98,7 +108,8 @@ def _render_share(
             render_page(*args, **kwargs)
         finally:
             logger.handlers, logger.propagate = saved
-        yield index, (entries[before:], handler.records)
+        kept = keep(args[0]) if keep is not None else None
+        yield index, (entries[before:], handler.records, kept)
 
 
 def _collect(share: Callable[[int], Iterator[Any]], k: int) -> dict[int, Any]:
