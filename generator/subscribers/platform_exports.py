@@ -69,22 +69,19 @@ def _mailchimp(row: Row, header: set[str]) -> Reading:
     return Reading("active", consented=consented)
 
 
-def _substack(row: Row, header: set[str]) -> Reading:
-    consented = row.get("created_at", "")
-    if "email_disabled" in header and _flag(row, "email_disabled"):
-        return Reading("bounced", consented=consented)
-    if not _flag(row, "active_subscription"):
-        return Reading("unsubscribed", consented=consented)
-    return Reading("active", consented=consented)
+def _flagged(subscribed: str) -> Callable[[Row, set[str]], Reading]:
+    """Substack's and Ghost's rows: bounced when the platform disabled the address (their
+    `email_disabled`), unsubscribed unless the `subscribed` column says yes."""
 
+    def read(row: Row, header: set[str]) -> Reading:
+        consented = row.get("created_at", "")
+        if "email_disabled" in header and _flag(row, "email_disabled"):
+            return Reading("bounced", consented=consented)
+        if not _flag(row, subscribed):
+            return Reading("unsubscribed", consented=consented)
+        return Reading("active", consented=consented)
 
-def _ghost(row: Row, header: set[str]) -> Reading:
-    consented = row.get("created_at", "")
-    if "email_disabled" in header and _flag(row, "email_disabled"):
-        return Reading("bounced", consented=consented)
-    if not _flag(row, "subscribed_to_emails"):
-        return Reading("unsubscribed", consented=consented)
-    return Reading("active", consented=consented)
+    return read
 
 
 BUTTONDOWN_ACTIVE = {
@@ -124,8 +121,18 @@ def _press(row: Row, header: set[str]) -> Reading:
 
 PLATFORMS = (
     Platform("mailchimp", "email address", lambda h: "email address" in h, _mailchimp),
-    Platform("substack", "email", lambda h: {"email", "active_subscription"} <= h, _substack),
-    Platform("ghost", "email", lambda h: {"email", "subscribed_to_emails"} <= h, _ghost),
+    Platform(
+        "substack",
+        "email",
+        lambda h: {"email", "active_subscription"} <= h,
+        _flagged("active_subscription"),
+    ),
+    Platform(
+        "ghost",
+        "email",
+        lambda h: {"email", "subscribed_to_emails"} <= h,
+        _flagged("subscribed_to_emails"),
+    ),
     Platform(
         "buttondown",
         "email",
