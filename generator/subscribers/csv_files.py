@@ -76,8 +76,7 @@ def read_import(path: Path, root: Path) -> ImportFile:
             reading = platform.read(record, set(header))
             consented = consent_time(reading.consented)
         except BadValue as exc:
-            cell = record.get(exc.column) or reading_text(exc)
-            problems.append(Problem(shown, line, _column(lines, line, cell), str(exc)))
+            problems.append(Problem(shown, line, _column(lines, line, exc.value), str(exc)))
             continue
         if reading.status is None:
             skipped[reading.why] += 1
@@ -89,12 +88,6 @@ def read_import(path: Path, root: Path) -> ImportFile:
         source = reading.source if reading.source.strip() else default_source
         rows.append(NewSubscriber(email, reading.status, source, consented))
     return ImportFile(rows, problems, repeated, platform.name, dict(skipped))
-
-
-def reading_text(error: BadValue) -> str:
-    """The cell a date error quotes (its message starts with it, quoted)."""
-    message = str(error)
-    return message.split("'")[1] if message.count("'") >= 2 else ""
 
 
 def _column(lines: list[str], line: int, value: str) -> int:

@@ -44,11 +44,11 @@ class Platform:
 
 
 class BadValue(ValueError):
-    """A cell press cannot read; the message names the column."""
+    """A cell press cannot read: its column, its text as written, and what is wrong."""
 
-    def __init__(self, column: str, message: str) -> None:
+    def __init__(self, column: str, value: str, message: str) -> None:
         super().__init__(message)
-        self.column = column
+        self.column, self.value = column, value
 
 
 def _flag(row: Row, column: str) -> bool:
@@ -57,7 +57,7 @@ def _flag(row: Row, column: str) -> bool:
         return True
     if value in ("false", "0", "no", "f", "n", ""):
         return False
-    raise BadValue(column, f"{column} '{value}' is neither true nor false")
+    raise BadValue(column, value, f"{column} '{value}' is neither true nor false")
 
 
 def _mailchimp(row: Row, header: set[str]) -> Reading:
@@ -108,13 +108,14 @@ def _buttondown(row: Row, header: set[str]) -> Reading:
         return Reading("unsubscribed", consented=consented, source=source)
     if kind == "unactivated":
         return Reading(None, "not confirmed there")
-    raise BadValue(column, f"{column} '{kind}' is not a Buttondown subscriber type")
+    raise BadValue(column, kind, f"{column} '{kind}' is not a Buttondown subscriber type")
 
 
 def _press(row: Row, header: set[str]) -> Reading:
     status = (row.get("status") or "active").strip().lower()
     if status not in STATUSES:
-        raise BadValue("status", f"status '{status}' is not one of {', '.join(STATUSES)}")
+        allowed = ", ".join(STATUSES)
+        raise BadValue("status", status, f"status '{status}' is not one of {allowed}")
     consented = row.get("confirmed_at") or row.get("created_at") or ""
     return Reading(status, consented=consented, source=row.get("source", ""))
 
@@ -162,5 +163,5 @@ def consent_time(text: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadValue("date", f"'{text}' is not a date and time") from None
+        raise BadValue("date", text, f"'{text}' is not a date and time") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
