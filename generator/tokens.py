@@ -61,7 +61,7 @@ class Signer:
         outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
         return inner, outer
 
-    def _mac(self, payload: bytes) -> bytes:
+    def mac(self, payload: bytes) -> bytes:
         inner_pad, outer_pad = self._pads
         inner = inner_pad.copy()
         inner.update(payload)
@@ -75,7 +75,7 @@ class Signer:
     def sign_bytes(self, purpose: str, subject: str, expires: int = 0) -> bytes:
         """`sign` as ASCII bytes, for a message being assembled as bytes."""
         payload = f"{purpose}|{subject}|{expires}".encode()
-        return _b64(payload) + b"." + _b64(self._mac(payload))
+        return b64url(payload) + b"." + b64url(self.mac(payload))
 
     def verify(self, purpose: str, token: str, now: int = 0) -> str:
         """The subject signed into `token`; raises TokenError unless it is genuine and current."""
@@ -84,7 +84,7 @@ class Signer:
             payload, mac = _unb64(encoded), _unb64(given)
         except ValueError as exc:
             raise InvalidToken("malformed token") from exc
-        expected = self._mac(payload)
+        expected = self.mac(payload)
         if not hmac.compare_digest(mac, expected):
             raise InvalidToken("invalid token")
         kind, _, rest = payload.decode("utf-8").partition("|")
@@ -115,7 +115,7 @@ _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = str.maketrans("-_", "+/")
 
 
-def _b64(data: bytes) -> bytes:
+def b64url(data: bytes) -> bytes:
     return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
@@ -130,6 +130,6 @@ def _unb64(text: str) -> bytes:
         )
     except binascii.Error as exc:
         raise ValueError(str(exc)) from exc
-    if _b64(data) != text.encode("ascii"):
+    if b64url(data) != text.encode("ascii"):
         raise ValueError("not the canonical spelling")
     return data

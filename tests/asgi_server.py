@@ -17,14 +17,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(app: Any, trusted_proxies: tuple[str, ...] | None = None) -> Iterator[str]:
+def running(
+    app: Any, trusted_proxies: tuple[str, ...] | None = None, port: int | None = None
+) -> Iterator[str]:
     """Serve `app` until the block ends; yields its base URL (no trailing slash). With
     `trusted_proxies`, under the product's own server settings (the service's limits)."""
     import uvicorn
 
     from generator.service.server import server_config
 
-    port = free_port()
+    port = port or free_port()
     if trusted_proxies is None:
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     else:

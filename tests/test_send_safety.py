@@ -10,11 +10,17 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+from generator.content.site_config import load_site
 from generator.delivery.ledger import Ledger
+from generator.delivery.transports import MemoryTransport
+from generator.rate_limit import RateLimiter
+from generator.service.app import Service, create_app
 from generator.site.build import build_all
 from generator.site.options import BuildOptions
+from generator.subscribers.store import SubscriberStore
+from generator.tokens import Signer
 
-from asgi_server import free_port
+from asgi_server import free_port, running
 from browser import serve_directory
 from conftest import ISSUE, KEY, SATURDAY
 from smtp_server import smtp_server
@@ -32,23 +38,31 @@ def send_env(url: str, when=SATURDAY) -> dict[str, str]:
 
 
 @contextmanager
-def live_site(root: Path) -> Iterator[Path]:
-    """The project built as of the send and served on 127.0.0.1 at the URL its config names."""
-    port = free_port()
+def live_site(root: Path, database_url: str) -> Iterator[Path]:
+    """The project built as of the send and served on 127.0.0.1 at the URL its config names,
+    with the subscription service (which redirects the counted links) beside it."""
+    port, service_port = free_port(), free_port()
     config = root / "site_config" / "site.yml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(
-        re.sub(r"^url: .*$", f"url: http://127.0.0.1:{port}/", text, flags=re.M), "utf-8"
-    )
+    text = re.sub(r"^url: .*$", f"url: http://127.0.0.1:{port}/", config.read_text(), flags=re.M)
+    endpoint = f"endpoint: http://127.0.0.1:{service_port}/subscribe"
+    config.write_text(re.sub(r"endpoint: .*$", endpoint, text, flags=re.M), "utf-8")
     build_all(root, BuildOptions(now=SATURDAY))
-    with serve_directory(root / "site", port):
-        yield root / "site"
+    store = SubscriberStore.open(database_url, root)
+    service = Service(
+        load_site(root), store, Signer(KEY.encode()), MemoryTransport, lambda: SATURDAY,
+        RateLimiter(0),
+    )  # fmt: skip
+    try:
+        with serve_directory(root / "site", port), running(create_app(service), port=service_port):
+            yield root / "site"
+    finally:
+        store.close()
 
 
 def test_a_page_that_is_not_live_stops_the_send_before_anyone_gets_mail(mail_project):
     root, url, populate = mail_project
     populate(5)
-    with live_site(root) as site, smtp_server() as (smtp, server):
+    with live_site(root, url) as site, smtp_server() as (smtp, server):
         page = site / LATEST_ARTICLE
         kept = page.read_bytes()
         shutil.move(page.parent, site.parent / "unpublished")

@@ -170,7 +170,7 @@ def test_a_version_7_database_gains_worker_leases_and_keeps_its_queue(database_u
                 attempts=0, last_error="",
             )
         )  # fmt: skip
-    assert migrate(engine) == LATEST == 8
+    assert migrate(engine) == LATEST
     assert "locked_by" in {c["name"] for c in inspect(engine).get_columns("mail_queue")}
     queue = MailQueue(engine)
     queue.register("w" * 32, NOW)

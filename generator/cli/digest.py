@@ -9,6 +9,7 @@ import click
 
 from generator.cli.support import project_root, reports_problems
 from generator.clock import current_time
+from generator.content.site_config import SiteConfig
 
 
 @click.command()
@@ -16,7 +17,8 @@ from generator.clock import current_time
 @click.option("--out", type=click.Path(path_type=Path), help="Default: dist/digest/<date>/.")
 @reports_problems
 def digest(issue: datetime | None, out: Path | None) -> None:
-    """Render a Saturday digest: email.html, email.txt and preview.eml."""
+    """Render a Saturday digest: email.html, email.txt and preview.eml, for the whole issue
+    and, in a folder each, for every variant the subscribers' topics call for."""
     from generator.content.loader import load_content
     from generator.digest.preview import prepare_digest, write_preview
     from generator.digest.schedule import next_issue_date, past_issues
@@ -25,8 +27,9 @@ def digest(issue: datetime | None, out: Path | None) -> None:
     now = current_time()
     site, articles = load_content(project_root())
     day = issue.date() if issue else next_issue_date(site, now)
+    selections = reader_selections(site, now)
     try:
-        prepared = prepare_digest(site, articles, day, now)
+        prepared = prepare_digest(site, articles, day, now, selections)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--date") from exc
     window = prepared.window
@@ -43,9 +46,41 @@ def digest(issue: datetime | None, out: Path | None) -> None:
             )
         return
     target = out or site.root / "dist" / "digest" / day.isoformat()
-    sizes = write_preview(site, prepared, target, Signer.from_environment(allow_preview=True))
+    signer = Signer.from_environment(allow_preview=True)
     click.echo(f"Digest for {day}: {prepared.rendered.subject}")
-    click.echo(f"  {len(prepared.rendered.articles)} article(s), written to {target}")
-    click.echo(f"  fingerprint {prepared.template.fingerprint} (press send --expect checks it)")
-    for name, size in sizes.items():
-        click.echo(f"  {name:12} {size:>8,} bytes")
+    click.echo(f"  fingerprint {prepared.fingerprint} (press send --expect checks it)")
+    for one in prepared.variants:
+        folder = target / f"variant-{one.variant.key}" if one.variant.key else target
+        sizes = write_preview(site, one.rendered, one.template, folder, signer)
+        readers = "recipients unknown" if selections is None else f"{one.variant.recipients:,}"
+        named = "whole issue" if not one.variant.key else f"variant {one.variant.key}"
+        click.echo(
+            f"  {named}: {len(one.variant.articles)} article(s), {readers} recipient(s), "
+            f"written to {folder}"
+        )
+        for name, size in sizes.items():
+            click.echo(f"    {name:12} {size:>8,} bytes")
+
+
+def reader_selections(site: SiteConfig, now: datetime) -> dict[str, int] | None:
+    """Subscribers by chosen topics, for the variants and their recipient counts: {} when
+    there is no subscriber database yet, None (whole issue only) when it cannot be read."""
+    from sqlalchemy import make_url
+
+    from generator.cli.subscribers import open_store
+    from generator.subscribers.database import configured_database
+
+    url = make_url(configured_database(site.subscribers.database))
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = Path(url.database)
+        if not (path if path.is_absolute() else site.root / path).exists():
+            return {}
+    try:
+        store = open_store(site)
+    except click.ClickException as exc:
+        click.echo(f"Showing the whole issue only: {exc.message}", err=True)
+        return None
+    try:
+        return store.topic_selections(now)
+    finally:
+        store.close()

@@ -17,7 +17,7 @@ from generator.content.site_config import load_site
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @reports_problems
 def report(issue: datetime | None, as_json: bool) -> None:
-    """Recipients, sent, failed, bounces, complaints and unsubscribes per issue."""
+    """Recipients, sent, failed, bounces, complaints, unsubscribes and clicks per issue."""
     from generator.delivery.report import issue_reports
 
     store = open_store(load_site(project_root()))
@@ -40,14 +40,24 @@ def report(issue: datetime | None, as_json: bool) -> None:
         ("soft bounces", latest.soft_bounces),
         ("complaints", latest.complaints),
         ("unsubscribes since", latest.unsubscribes),
+        ("readers who clicked", latest.clickers),
     ):
         click.echo(f"  {label:20}{value:>9,}")
+    click.echo(f"  {'click-through rate':20}{latest.click_rate:>9.1%}")
+    if latest.top_links:
+        click.echo("  top links (readers, clicks):")
+    for link in latest.top_links:
+        click.echo(f"    {link.readers:>6,} {link.clicks:>6,}  {link.link}")
     click.echo("")
-    click.echo("issue        recipients      sent    failed  hard  soft  complaints  unsubscribes")
+    click.echo(
+        "issue        recipients      sent    failed  hard  soft  complaints  unsubscribes"
+        "  clicked    CTR"
+    )
     for r in reports:
         click.echo(
             f"{r.issue}  {r.recipients:>10,}  {r.sent:>8,}  {r.failed:>8,}  {r.hard_bounces:>4}"
             f"  {r.soft_bounces:>4}  {r.complaints:>10}  {r.unsubscribes:>12}"
+            f"  {r.clickers:>7,}  {r.click_rate:>5.1%}"
         )
     for warning in latest.warnings():
         click.echo(f"warning: {warning}", err=True)

@@ -63,14 +63,15 @@ def add(emails: tuple[str, ...], status: str, source: str) -> None:
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows even if some are bad.")
 @reports_problems
 def import_(files: tuple[Path, ...], skip_invalid: bool) -> None:
-    """Import FILES: press's CSV (email, and optionally status, source, created_at and
-    confirmed_at) or the subscriber exports of Mailchimp, Substack, Ghost and Buttondown,
-    recognised by their header row. Nothing is imported while any row is invalid."""
+    """Import FILES: press's CSV (email, and optionally status, source, created_at,
+    confirmed_at and topics, separated by ";") or the subscriber exports of Mailchimp,
+    Substack, Ghost and Buttondown, recognised by their header row. Nothing is imported
+    while any row is invalid."""
     from generator.subscribers.csv_files import read_import
     from generator.subscribers.imports import import_files
 
     site = load_site(project_root())
-    parsed = [(file.name, read_import(file, project_root())) for file in files]
+    parsed = [(file.name, read_import(file, project_root(), site.categories)) for file in files]
     problems = [problem for _, one in parsed for problem in one.problems]
     for problem in problems:
         click.echo(problem.format(strict=True), err=True)

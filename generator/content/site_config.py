@@ -9,6 +9,7 @@ from email.headerregistry import Address
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -83,6 +84,10 @@ class EmailSettings:
     bounce_address: str = ""  # the envelope sender, where bounces go ('': from_address)
     verp: bool = False  # tag the envelope sender per recipient: bounces+<tag>@domain
     dkim: DkimSettings | None = None  # None: press signs nothing (a relay may)
+    # Article links go through the service's /r/ redirect, which counts them (false: direct).
+    click_counts: bool = True
+    # Count clicks per subscriber (false: unique per reader, but who clicked is not stored).
+    click_readers: bool = False
 
     def sender(self) -> Address:
         """The From header of every email the site sends."""
@@ -163,6 +168,10 @@ class SiteConfig:
     def absolute(self, path: str) -> str:
         """An absolute URL for a site-relative path such as `posts/x/`."""
         return self.url + path.lstrip("/")
+
+    def service_url(self, path: str) -> str:
+        """An absolute URL on the subscription service (where the subscribe form posts)."""
+        return urljoin(self.subscribe_endpoint, path)
 
 
 class _Reader:
@@ -352,6 +361,8 @@ def _email(r: _Reader) -> EmailSettings:
         bounce_address=r.address("bounce_address") if "bounce_address" in r.fields else "",
         verp=r.flag("verp"),
         dkim=_dkim(r.section("dkim")) if "dkim" in r.fields else None,
+        click_counts=r.flag("click_counts", default=True),
+        click_readers=r.flag("click_readers", default=False),
     )
 
 

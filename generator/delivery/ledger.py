@@ -7,6 +7,7 @@ permanent failure; never retried), skipped (no longer active when its turn came)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,8 +28,13 @@ from sqlalchemy import (
 
 from generator.delivery.journal import Accepted
 from generator.subscribers.database import DriverStatement, as_stored, sqlite_sidecar, write_lock
-from generator.subscribers.schema import deliveries, issues, subscribers
-from generator.subscribers.store import clear_failures, count_permanent_failure, generation_of
+from generator.subscribers.schema import deliveries, issue_variants, issues, subscribers
+from generator.subscribers.store import (
+    clear_failures,
+    count_permanent_failure,
+    generation_of,
+    not_paused,
+)
 
 DUE = ("queued", "retry")
 
@@ -43,6 +49,7 @@ def _due_rows() -> Select:
             subscribers.c.status,
             subscribers.c.bounce_count,
             subscribers.c.confirmed_at,
+            deliveries.c.variant,
         )
         .join_from(subscribers, deliveries, deliveries.c.subscriber_id == subscribers.c.id)
         .where(
@@ -62,6 +69,7 @@ class Due:
     active: bool
     bounce_count: int
     generation: int = 0  # which subscription of the address (its unsubscribe link names it)
+    variant: str = ""  # which rendering of the issue (see digest/variants.py)
 
 
 def latest_sent_issue(engine: Engine) -> date | None:
@@ -78,19 +86,89 @@ class Ledger:
         self.write_lock = write_lock(engine)
         self._due_statement = DriverStatement(engine, _due_rows())
 
-    def enqueue(self, now: datetime) -> int:
-        """Add a queued row for every active subscriber who has none; returns how many."""
+    def enqueue(self, now: datetime, variants: Mapping[str, str] | None = None) -> int:
+        """Add a queued row for every active, unpaused subscriber who has none; returns how
+        many. `variants` maps stored topics to the variant their readers get; topics it does
+        not name get no row (nothing this week in them). None: everyone gets the whole issue.
+
+        One statement per distinct choice of topics, so the work stays in the database."""
         stamp = as_stored(now)
         already = exists().where(
             deliveries.c.issue == self.issue, deliveries.c.subscriber_id == subscribers.c.id
         )
-        chosen = select(
-            literal(self.issue), subscribers.c.id, literal("queued"), literal(0), literal(""),
-            literal(stamp, deliveries.c.updated_at.type),
-        ).where(subscribers.c.status == "active", ~already)  # fmt: skip
         columns = ["issue", "subscriber_id", "status", "attempts", "last_error", "updated_at"]
+        added = 0
         with self.engine.begin() as conn:
-            return conn.execute(deliveries.insert().from_select(columns, chosen)).rowcount
+            if variants is not None:
+                self._repin(conn, variants, now)
+            for topics, variant in (variants or {None: ""}).items():
+                chosen = select(
+                    literal(self.issue), subscribers.c.id, literal("queued"), literal(0),
+                    literal(""), literal(stamp, deliveries.c.updated_at.type), literal(variant),
+                ).where(subscribers.c.status == "active", not_paused(now), ~already)  # fmt: skip
+                if topics is not None:
+                    chosen = chosen.where(subscribers.c.topics == topics)
+                insert = deliveries.insert().from_select([*columns, "variant"], chosen)
+                added += conn.execute(insert).rowcount
+        return added
+
+    def _repin(self, conn: Connection, variants: Mapping[str, str], now: datetime) -> None:
+        """Rows still due get the variant their reader's topics give now: a reader who changed
+        topics mid-send, or an issue whose articles changed, gets what this run renders."""
+        due = deliveries.c.status.in_(DUE)
+        for topics, variant in variants.items():
+            readers = select(subscribers.c.id).where(subscribers.c.topics == topics)
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.issue == self.issue, due)
+                .where(deliveries.c.subscriber_id.in_(readers), deliveries.c.variant != variant)
+                .values(variant=variant)
+            )
+        # Topics with nothing in this issue any more: no email this week.
+        unmatched = select(subscribers.c.id).where(subscribers.c.topics.not_in(list(variants)))
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.issue == self.issue, due)
+            .where(deliveries.c.subscriber_id.in_(unmatched))
+            .values(status="skipped", updated_at=as_stored(now))
+        )
+
+    def record_variants(
+        self, fingerprints: Mapping[str, str], now: datetime, replace: bool = False
+    ) -> dict[str, str]:
+        """Bind each variant to its fingerprint, as record_fingerprint does for the issue:
+        returns the variants whose stored fingerprint differs (variant -> stored). A variant
+        new to this issue (a reader chose new topics since it started) is simply added."""
+        changed: dict[str, str] = {}
+        with self.write_lock, self.engine.begin() as conn:
+            rows = select(issue_variants.c.variant, issue_variants.c.fingerprint).where(
+                issue_variants.c.issue == self.issue
+            )
+            stored = {variant: value for variant, value in conn.execute(rows)}
+            if not stored:  # a send started before variants: it sent the whole issue
+                before = select(issues.c.fingerprint).where(issues.c.issue == self.issue)
+                whole = conn.execute(before).scalar_one_or_none()
+                stored = {"": whole} if whole else {}
+                if whole:
+                    values = {"issue": self.issue, "variant": "", "fingerprint": whole}
+                    conn.execute(issue_variants.insert().values(**values))
+            for variant, fingerprint in sorted(fingerprints.items()):
+                before = stored.get(variant)
+                if before is None:
+                    values = {"issue": self.issue, "variant": variant, "fingerprint": fingerprint}
+                    conn.execute(issue_variants.insert().values(**values))
+                elif before != fingerprint and replace:
+                    conn.execute(
+                        issue_variants.update()
+                        .where(
+                            issue_variants.c.issue == self.issue,
+                            issue_variants.c.variant == variant,
+                        )
+                        .values(fingerprint=fingerprint)
+                    )
+                elif before != fingerprint:
+                    changed[variant] = before
+        return changed
 
     def record_fingerprint(self, fingerprint: str, now: datetime, replace: bool = False) -> str:
         """The fingerprint this issue's send is bound to: the first send stores `fingerprint`;
@@ -140,8 +218,8 @@ class Ledger:
             with self.engine.connect() as conn:
                 rows = [tuple(row) for row in conn.execute(query, values)]
         return [
-            Due(sid, email, status == "active", bounces, generation_of(_moment(confirmed)))
-            for sid, email, status, bounces, confirmed in rows
+            Due(sid, email, status == "active", bounces, generation_of(_moment(confirmed)), variant)
+            for sid, email, status, bounces, confirmed, variant in rows
         ]
 
     def checkpoint(self) -> None:

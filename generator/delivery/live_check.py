@@ -2,7 +2,8 @@
 
 The issue's articles and its web archive page are fetched from the live site with a short
 timeout; a page counts as live when it answers 200 and shows what the digest promises (the
-article's title; on the archive page, every title of the issue).
+article's title; on the archive page, every title of the issue). When links are counted, the
+service's redirect must answer too, or every click would fail.
 """
 
 from __future__ import annotations
@@ -53,6 +54,40 @@ def fetch_page(url: str) -> tuple[int, str]:
             return response.status, response.read(MAX_PAGE).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, ""
+
+
+Redirect = Callable[[str], tuple[int, str]]  # url -> (status, Location) without following
+
+
+def redirect_problem(url: str, target: str, head: Redirect | None = None) -> str:
+    """Why the counted link `url` does not redirect to `target` ("" when it does): a HEAD
+    request, which the service answers without counting it."""
+    try:
+        status, location = (head or head_request)(url)
+    except (OSError, ValueError) as exc:
+        return f"{url} ({_reason(exc)})"
+    if status != 302:
+        return f"{url} (HTTP {status}, not a redirect to the article)"
+    if location != target:
+        return f"{url} (redirects to {location or 'nowhere'}, not {target})"
+    return ""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def head_request(url: str) -> tuple[int, str]:
+    opener = urllib.request.build_opener(_NoRedirects)
+    request = urllib.request.Request(
+        url, method="HEAD", headers={"User-Agent": "leadership-press live check"}
+    )
+    try:
+        with opener.open(request, timeout=TIMEOUT) as response:
+            return response.status, response.headers.get("Location", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Location", "")
 
 
 def _reason(exc: Exception) -> str:

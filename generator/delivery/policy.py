@@ -11,20 +11,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TextIO
 
+from generator.click_tokens import link_url
 from generator.content.articles import Article
 from generator.content.site_config import SiteConfig
 from generator.delivery.acceptance import recover_acceptances
 from generator.delivery.envelope import Envelope
 from generator.delivery.ledger import Ledger
-from generator.delivery.live_check import issue_pages, missing_pages
+from generator.delivery.live_check import issue_pages, missing_pages, redirect_problem
 from generator.delivery.lock import SendInProgress, exclusive_send
 from generator.delivery.outgoing import outgoing_transport
 from generator.delivery.send import Mailing, SendPlan, SendReport, send_issue
 from generator.delivery.transports import DeliveryError, TransportFactory
 from generator.digest.message import build_message_template, personalised_message
 from generator.digest.preview import PreparedDigest, prepare_digest
-from generator.digest.render import RenderedDigest
+from generator.digest.render import RenderedDigest, with_utm
 from generator.digest.schedule import latest_issue_date, send_moment
+from generator.digest.variants import WHOLE_ISSUE, Variant, variant_of_topics
 from generator.errors import PressError
 from generator.subscribers.store import SubscriberStore
 from generator.tokens import Signer
@@ -109,8 +111,13 @@ def send_digest(
     if prepared.rendered is None or prepared.template is None:
         sending.say(f"No digest for {day}: nothing was published that week.")
         return None
-    fingerprint = prepared.template.fingerprint
+    if not request.test_address:  # readers' topics decide the variants (a test copy: whole)
+        selections = sending.open_store().topic_selections(now)
+        prepared = prepare_digest(site, articles, day, now, selections)
+    fingerprint = prepared.fingerprint
     sending.say(f"Digest {day}: fingerprint {fingerprint}")
+    for line in variant_lines(prepared):
+        sending.say(line)
     if request.expect and request.expect != fingerprint:
         raise FingerprintMismatch(
             f"the {day} digest is {fingerprint}, not {request.expect}: it changed since the "
@@ -121,14 +128,43 @@ def send_digest(
         return None
     signer, factory = Signer.from_environment(), outgoing_transport(site, request.transport)
     _verify_live(prepared.rendered, request.verify_live, sending.say)
+    if request.verify_live:
+        _verify_redirect(site, signer, prepared.rendered, sending.say)
     if request.test_address:
         _send_test(site, prepared.rendered, signer, factory, request.test_address)
         sending.say(
             f"Sent one [TEST] copy of the {day} digest to {request.test_address}; ledger unchanged."
         )
         return None
-    mailing = Mailing(site, prepared.template, signer, factory, site.delivery, sending.clock)
-    return SentIssue(day, _send_everyone(mailing, day, request, sending))
+    assert prepared.template is not None
+    mailing = Mailing(
+        site,
+        prepared.template,
+        signer,
+        factory,
+        site.delivery,
+        sending.clock,
+        variants=prepared.templates(),
+        topics=variant_of_topics([one.variant for one in prepared.variants]),
+    )
+    return SentIssue(day, _send_everyone(mailing, prepared, request, sending))
+
+
+def variant_lines(prepared: PreparedDigest) -> list[str]:
+    """One line per variant when readers' topics split the issue; none when they do not."""
+    if len(prepared.variants) <= 1:
+        return []
+    return [
+        f"  {describe_variant(one.variant, len(prepared.variants[0].variant.articles))}: "
+        f"{one.variant.recipients:,} recipient(s), fingerprint {one.template.fingerprint}"
+        for one in prepared.variants
+    ]
+
+
+def describe_variant(variant: Variant, whole: int) -> str:
+    if variant.key == WHOLE_ISSUE:
+        return f"whole issue ({whole} article(s))"
+    return f"variant {variant.key} ({len(variant.articles)} of {whole} article(s))"
 
 
 def _verify_live(rendered: RenderedDigest, verify: bool, say: Say) -> None:
@@ -146,6 +182,23 @@ def _verify_live(rendered: RenderedDigest, verify: bool, say: Say) -> None:
             "site",
         )
     say(f"All {len(pages)} linked pages are live.")
+
+
+def _verify_redirect(site: SiteConfig, signer: Signer, rendered: RenderedDigest, say: Say) -> None:
+    """Counted links go through the service: it must redirect them before anyone gets one."""
+    if not rendered.links:
+        return
+    path = rendered.links[0]
+    url = link_url(site, signer, rendered.issue.isoformat(), path)
+    problem = redirect_problem(url, with_utm(site.absolute(path), site, rendered.issue))
+    if problem:
+        raise PagesNotLive(
+            [problem],
+            "the subscription service does not redirect this digest's counted links; nothing "
+            "was sent. Start or upgrade the service (press subscriptions serve), or set "
+            "email.click_counts: false to link the articles directly",
+        )
+    say("The service redirects counted links.")
 
 
 def _explain_missed_window(
@@ -177,24 +230,36 @@ def _explain_missed_window(
 
 
 def _send_everyone(
-    mailing: Mailing, day: date, request: SendRequest, sending: Sending
+    mailing: Mailing, prepared: PreparedDigest, request: SendRequest, sending: Sending
 ) -> SendReport:
+    day = prepared.window.issue
     ledger = Ledger(sending.open_store().engine, day.isoformat())
     connections = request.connections or mailing.site.delivery.connections
     plan = SendPlan(request.limit, request.rate, connections)
     with exclusive_send(ledger.engine, day.isoformat()):
-        _bind_fingerprint(ledger, mailing.template.fingerprint, request.expect, sending.clock())
+        _bind_fingerprint(ledger, prepared, request.expect, sending.clock())
         return send_issue(mailing, ledger, plan, sending.progress_to)
 
 
-def _bind_fingerprint(ledger: Ledger, fingerprint: str, expect: str | None, now: datetime) -> None:
-    """A resumed send must deliver what the first run started with, unless told otherwise."""
-    stored = ledger.record_fingerprint(fingerprint, now, replace=expect == fingerprint)
-    if stored != fingerprint:
+def _bind_fingerprint(
+    ledger: Ledger, prepared: PreparedDigest, expect: str | None, now: datetime
+) -> None:
+    """A resumed send must deliver what the first run started with, unless told otherwise.
+    Each variant is bound on its own: a resumed run may add a variant (a reader chose new
+    topics since), but one already started must not change."""
+    fingerprint = prepared.fingerprint
+    replace = expect == fingerprint
+    variants = {one.variant.key: one.template.fingerprint for one in prepared.variants}
+    changed = ledger.record_variants(variants, now, replace=replace)
+    if not changed:
+        ledger.record_fingerprint(fingerprint, now, replace=True)
+    if changed:
+        key, stored = sorted(changed.items())[0]
+        which = "" if key == WHOLE_ISSUE else f" (variant {key})"
         raise DigestChanged(
-            f"this issue's send started with digest {stored} and the digest is now {fingerprint}"
-            " (an article changed). Review it with press digest; to send the new version to "
-            f"everyone not yet sent: press send --expect {fingerprint}"
+            f"this issue's send started with digest {stored} and the digest is now "
+            f"{variants[key]}{which} (an article changed). Review it with press digest; to send "
+            f"the new version to everyone not yet sent: press send --expect {fingerprint}"
         )
 
 

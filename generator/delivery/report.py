@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, select
 
+from generator.subscribers.click_counts import LinkClicks, issue_clicks
 from generator.subscribers.database import as_stored, aware
 from generator.subscribers.schema import deliveries, issues, subscriber_events, subscribers
 
@@ -30,6 +31,13 @@ class IssueReport:
     soft_bounces: int
     complaints: int
     unsubscribes: int
+    clickers: int = 0  # readers who clicked at least one article link
+    top_links: tuple[LinkClicks, ...] = ()
+
+    @property
+    def click_rate(self) -> float:
+        """Click-through rate: readers who clicked, per message delivered."""
+        return self.clickers / self.sent if self.sent else 0.0
 
     @property
     def complaint_rate(self) -> float:
@@ -59,6 +67,7 @@ class IssueReport:
         data = asdict(self)
         data["complaint_rate"] = round(self.complaint_rate, 6)
         data["hard_bounce_rate"] = round(self.hard_bounce_rate, 6)
+        data["click_rate"] = round(self.click_rate, 6)
         data["warnings"] = self.warnings()
         return data
 
@@ -101,6 +110,7 @@ def _report(conn: Connection, issue: str, start: datetime, until: datetime | Non
             subscribers.c.status == "unsubscribed", _within(subscribers.c.updated_at, start, until)
         )
     ).scalar_one()
+    clicked = issue_clicks(conn, issue)
     return IssueReport(
         issue=issue,
         started_at=start.isoformat(),
@@ -111,6 +121,8 @@ def _report(conn: Connection, issue: str, start: datetime, until: datetime | Non
         soft_bounces=events.get("soft bounce", 0),
         complaints=complaints,
         unsubscribes=unsubscribes,
+        clickers=clicked.readers,
+        top_links=clicked.links,
     )
 
 

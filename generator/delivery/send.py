@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
@@ -73,11 +73,15 @@ class SendReport:
 @dataclass(frozen=True)
 class Mailing:
     site: SiteConfig
-    template: MessageTemplate
+    template: MessageTemplate  # the whole issue
     signer: Signer
     transport: TransportFactory
     settings: DeliverySettings
     clock: Callable[[], datetime]
+    # The other variants (digest/variants.py) by key, and which one each choice of topics
+    # gets (None: everyone gets the whole issue).
+    variants: Mapping[str, MessageTemplate] = field(default_factory=dict)
+    topics: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -140,7 +144,7 @@ def send_pace(rate: float | None, clock: Callable[[], float] = time.monotonic) -
 def send_issue(mailing: Mailing, ledger: Ledger, plan: SendPlan, progress_to: TextIO) -> SendReport:
     """Enqueue, then deliver in passes until nothing is due, retries run out, or a pause."""
     recover_acceptances(ledger)  # what a killed run journaled counts as sent
-    ledger.enqueue(mailing.clock())
+    ledger.enqueue(mailing.clock(), mailing.topics)
     counts = ledger.counts()
     report = SendReport(already_sent=counts.get("sent", 0))
     report.total = counts.get("queued", 0) + counts.get("retry", 0)
@@ -256,6 +260,10 @@ class _Worker:
         mailing = run.mailing
         self.run, self.recorder = run, recorder
         self.personaliser = Personaliser(mailing.site, mailing.template, mailing.signer)
+        self.personalisers = {
+            key: Personaliser(mailing.site, template, mailing.signer)
+            for key, template in mailing.variants.items()
+        }
         self.envelope = Envelope(mailing.site, mailing.signer)
         self.transport = mailing.transport()
         self.writer = LedgerWriter(run.ledger)
@@ -279,7 +287,9 @@ class _Worker:
         wait = run.pace.reserve()
         if wait:  # sleep(0) would still hand the interpreter lock to another thread
             time.sleep(wait)
-        message = self.personaliser.message(due.email, due.generation)
+        personaliser = self.personalisers.get(due.variant, self.personaliser)
+        sent_at = int(run.mailing.clock().timestamp())
+        message = personaliser.message(due.email, due.generation, due.subscriber_id, sent_at)
         try:
             self.transport.send(self.envelope.sender(due.subscriber_id), due.email, message)
         except DeliveryError as exc:

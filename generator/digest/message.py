@@ -17,8 +17,14 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
+from generator.click_tokens import link_url, reader_name, reader_token
 from generator.content.site_config import SiteConfig
-from generator.digest.render import UNSUBSCRIBE_PLACEHOLDER, RenderedDigest
+from generator.digest.render import (
+    LINK_PLACEHOLDER,
+    PREFERENCES_PLACEHOLDER,
+    UNSUBSCRIBE_PLACEHOLDER,
+    RenderedDigest,
+)
 from generator.digest.schedule import send_moment
 from generator.tokens import Signer, subscription_subject
 
@@ -31,6 +37,7 @@ SOFT_BREAK = b"=\r\n"
 class MessageTemplate:
     issue: str
     segments: tuple[bytes | str, ...]  # str items name a per-recipient value
+    links: tuple[str, ...] = ()  # the site paths behind the slots `link:<n>` (counted)
 
     @property
     def fingerprint(self) -> str:
@@ -39,6 +46,8 @@ class MessageTemplate:
         digest = hashlib.sha256()
         for segment in self.segments:
             digest.update(segment if isinstance(segment, bytes) else f"\0{segment}\0".encode())
+        for link in self.links:
+            digest.update(f"\0{link}\0".encode())
         return digest.hexdigest()[:12]
 
 
@@ -55,7 +64,7 @@ def build_message_template(site: SiteConfig, digest: RenderedDigest) -> MessageT
         parts += _body_segments(body)
         parts += [CRLF]
     parts += [f"--{boundary}--\r\n".encode()]
-    return MessageTemplate(digest.issue.isoformat(), tuple(_merge(parts)))
+    return MessageTemplate(digest.issue.isoformat(), tuple(_merge(parts)), digest.links)
 
 
 def _static_headers(site: SiteConfig, digest: RenderedDigest, boundary: str) -> bytes:
@@ -72,17 +81,31 @@ def _static_headers(site: SiteConfig, digest: RenderedDigest, boundary: str) -> 
     return msg.as_bytes().split(CRLF + CRLF, 1)[0] + CRLF
 
 
+_PLACEHOLDERS = re.compile(f"({UNSUBSCRIBE_PLACEHOLDER}|{PREFERENCES_PLACEHOLDER}|PRESSLINK\\d+X)")
+
+
 def _body_segments(text: str) -> list[bytes | str]:
-    pieces = text.split(UNSUBSCRIBE_PLACEHOLDER)
+    """The body quoted-printable, with each placeholder cut out as the slot(s) that fill it."""
+    pieces = _PLACEHOLDERS.split(text)
     out: list[bytes | str] = []
     for index, piece in enumerate(pieces):
-        encoded = qp_encode(piece)
-        out.append(encoded)
-        if index < len(pieces) - 1:
-            if encoded and not encoded.endswith(CRLF):
-                out.append(SOFT_BREAK)
-            out += ["unsubscribe_qp", SOFT_BREAK]
+        if index % 2 == 0:
+            out.append(qp_encode(piece))
+            continue
+        if out[-1] and not out[-1].endswith(CRLF):
+            out.append(SOFT_BREAK)
+        out += [*_slots(piece), SOFT_BREAK]
     return out
+
+
+def _slots(placeholder: str) -> list[bytes | str]:
+    if placeholder == UNSUBSCRIBE_PLACEHOLDER:
+        return ["unsubscribe_qp"]
+    if placeholder == PREFERENCES_PLACEHOLDER:
+        return ["preferences_qp"]
+    number = LINK_PLACEHOLDER.fullmatch(placeholder)
+    assert number is not None
+    return [f"link:{number[1]}", SOFT_BREAK, "reader_qp"]
 
 
 def qp_encode(text: str) -> bytes:
@@ -125,12 +148,15 @@ def digest_message_ids(site: SiteConfig, issue: str) -> MessageIds:
 
 class Personaliser:
     """Fills a template in for one recipient after another. Everything that does not depend
-    on the recipient is worked out once here: per message, a send pays only for a signature,
-    a hash and a join (it runs between SMTP transactions, once per subscriber)."""
+    on the recipient is worked out once here: per message, a send pays only for its tokens
+    (HMACs), a hash and a join (it runs between SMTP transactions, once per subscriber)."""
 
     def __init__(self, site: SiteConfig, template: MessageTemplate, signer: Signer) -> None:
         self.signer = signer
+        self.issue = template.issue
         self.unsubscribe_url = site.email.unsubscribe_url.encode("ascii")
+        self.preferences_url = site.service_url("preferences/").encode("ascii")
+        self.per_reader = site.email.click_readers
         # Tokens are base64url and '.', safe in a URL query: only the space needs escaping.
         self.mailto = f"mailto:{site.email.unsubscribe_mailto}?subject=unsubscribe%20".encode()
         self.message_ids = digest_message_ids(site, template.issue)
@@ -138,28 +164,60 @@ class Personaliser:
         self.slots = [
             (i, name) for i, name in enumerate(template.segments) if isinstance(name, str)
         ]
+        # Each counted link's URL up to its reader part, quoted-printable, made once per send.
+        self.links = {
+            f"link:{n}": qp_url(link_url(site, signer, template.issue, target) + "?r=")
+            for n, target in enumerate(template.links)
+        }
 
-    def message(self, address: str, generation: int = 0) -> bytes:
-        """`generation` names the reader's current subscription in the unsubscribe link."""
+    def message(
+        self,
+        address: str,
+        generation: int = 0,
+        subscriber_id: int | None = None,
+        sent_at: int = 0,
+    ) -> bytes:
+        """`generation` names the reader's current subscription in the unsubscribe and
+        preferences links; `sent_at` (epoch seconds) goes into the counted links' reader part,
+        and `subscriber_id` too when clicks are counted per reader."""
         if not address.isascii() or _HEADER_BREAKING.search(address):
             raise ValueError(f"address {address!r} cannot be written into a header")
-        token = self.signer.sign_bytes("unsubscribe", subscription_subject(address, generation))
+        subject = subscription_subject(address, generation)
+        token = self.signer.sign_bytes("unsubscribe", subject)
         url = self.unsubscribe_url + token
         values = {
             "to": address.encode(),
             "message_id": self.message_ids.make(address.lower()),
             "unsubscribe_url": url,
             "mailto": self.mailto + token,
-            # A URL has no line breaks: b2a_qp's soft breaks are its only bare LFs.
-            "unsubscribe_qp": binascii.b2a_qp(url, istext=True).replace(b"\n", CRLF),
+            "unsubscribe_qp": qp_url(url),
+            "preferences_qp": qp_url(
+                self.preferences_url + self.signer.sign_bytes("preferences", subject)
+            ),
         }
+        if self.links:
+            who = subscriber_id if self.per_reader else None
+            name = reader_name(self.signer, self.issue, address, who)
+            values["reader_qp"] = qp_url(reader_token(self.signer, self.issue, name, sent_at))
+            values.update(self.links)
         parts = self.segments.copy()
         for index, name in self.slots:
             parts[index] = values[name]
         return b"".join(parts)
 
 
+def qp_url(url: bytes | str) -> bytes:
+    """A URL quoted-printable: it has no line breaks, so b2a_qp's soft breaks are its only LFs."""
+    raw = url.encode("ascii") if isinstance(url, str) else url
+    return binascii.b2a_qp(raw, istext=True).replace(b"\n", CRLF)
+
+
 def personalised_message(
-    site: SiteConfig, template: MessageTemplate, signer: Signer, address: str, generation: int = 0
+    site: SiteConfig,
+    template: MessageTemplate,
+    signer: Signer,
+    address: str,
+    generation: int = 0,
+    sent_at: int = 0,
 ) -> bytes:
-    return Personaliser(site, template, signer).message(address, generation)
+    return Personaliser(site, template, signer).message(address, generation, sent_at=sent_at)

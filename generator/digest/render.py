@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import css_inline
 from jinja2 import Environment
 
+from generator.click_tokens import site_path
 from generator.content.articles import Article
 from generator.content.links import absolute_html, source_urls
 from generator.content.rendering import plain_text, shorten
@@ -19,7 +20,12 @@ from generator.content.sanitise import safe_html
 from generator.content.site_config import SiteConfig
 from generator.digest.templates import template_environment
 
-UNSUBSCRIBE_PLACEHOLDER = "PRESSUNSUBSCRIBEURL0"  # survives escaping and CSS inlining
+# Per-recipient values, left in the rendered text for delivery to fill; they survive escaping
+# and CSS inlining. A counted article link is PRESSLINK<n>X: the service's signed URL of
+# `links[n]` followed by the recipient's reader token.
+UNSUBSCRIBE_PLACEHOLDER = "PRESSUNSUBSCRIBEURL0"
+PREFERENCES_PLACEHOLDER = "PRESSPREFERENCESURL0"
+LINK_PLACEHOLDER = re.compile(r"PRESSLINK(\d+)X")
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
@@ -42,6 +48,7 @@ class RenderedDigest:
     text: str
     articles: tuple[Article, ...]
     view_url: str
+    links: tuple[str, ...] = ()  # the site paths behind PRESSLINK<n>X, counted by the service
 
 
 def email_environment(site: SiteConfig) -> Environment:
@@ -60,7 +67,14 @@ def render_digest(
     env = email_environment(site)
     view_url = site.absolute(f"newsletter/{issue.isoformat()}/")
     urls = source_urls(everything, site)
-    entries = [_entry(site, a, issue, urls) for a in week]
+    counted = site.email.click_counts and not archive
+    paths = [site_path(site, a.url) for a in week] if counted else []
+    links = tuple(path for path in paths if path is not None)
+    shown = [
+        f"PRESSLINK{links.index(path)}X" if path is not None else with_utm(a.url, site, issue)
+        for a, path in zip(week, paths or [None] * len(week), strict=True)
+    ]
+    entries = [_entry(site, a, urls, url) for a, url in zip(week, shown, strict=True)]
     context = {
         "site": site,
         "articles": entries,
@@ -70,12 +84,13 @@ def render_digest(
         "view_url": view_url,
         "site_link": with_utm(site.url, site, issue),
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "preferences_url": PREFERENCES_PLACEHOLDER,
         "archive": archive,
         "archive_source": f"newsletter/{issue.isoformat()}/",
     }
     html = _INLINER.inline(env.get_template("digest.html.j2").render(context))
     text = env.get_template("digest.txt.j2").render(context)
-    return RenderedDigest(issue, context["subject"], html, text, tuple(week), view_url)
+    return RenderedDigest(issue, context["subject"], html, text, tuple(week), view_url, links)
 
 
 def render_subject(site: SiteConfig, week: list[Article], issue: date) -> str:
@@ -91,11 +106,11 @@ def with_utm(url: str, site: SiteConfig, issue: date) -> str:
     return url + ("&" if "?" in url else "?") + urlencode(params)
 
 
-def _entry(site: SiteConfig, article: Article, issue: date, urls: dict[str, str]) -> DigestEntry:
+def _entry(site: SiteConfig, article: Article, urls: dict[str, str], url: str) -> DigestEntry:
     excerpt = safe_html(absolute_html(article.excerpt_html, article, site, urls))
     return DigestEntry(
         title=article.title,
-        url=with_utm(article.url, site, issue),
+        url=url,
         authors=", ".join(a.name for a in article.authors),
         date=article.published.strftime("%d/%m/%Y"),
         read_time=article.read_time,

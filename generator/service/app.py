@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from generator.service import handlers
+from generator.service import clicks, handlers, preferences
 from generator.service.handlers import Service
 from generator.service.logs import log_event
 from generator.service.mailer import MailWorker
@@ -58,6 +58,11 @@ def create_app(service: Service) -> Starlette:
         Route("/confirm/{token}", endpoint(handlers.confirm), methods=["GET"]),
         Route("/unsubscribe/{token}", endpoint(handlers.unsubscribe_page), methods=["GET"]),
         Route("/unsubscribe/{token}", endpoint(handlers.unsubscribe), methods=["POST"]),
+        Route("/preferences/{token}", endpoint(preferences.preferences_page), methods=["GET"]),
+        Route("/preferences/{token}", endpoint(preferences.save_preferences), methods=["POST"]),
+        Route(
+            "/r/{issue}/{mac}/{path:path}", endpoint(clicks.follow_link), methods=["GET", "HEAD"]
+        ),
         Route("/webhooks/{relay}", endpoint(handlers.webhook), methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
         Route("/readyz", readiness(service), methods=["GET"]),

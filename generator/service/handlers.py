@@ -5,6 +5,8 @@ POST /subscribe                 start double opt-in (form or JSON); same answer 
 GET  /confirm/{token}           activate a pending subscriber
 GET  /unsubscribe/{token}       a page with an Unsubscribe button; changes nothing
 POST /unsubscribe/{token}       unsubscribe now (also the RFC 8058 one-click POST)
+
+The preferences page is preferences.py's, the counted redirect clicks.py's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from starlette.requests import Request
 from generator.content.site_config import SiteConfig
 from generator.delivery.transports import TransportFactory
 from generator.rate_limit import RateLimiter
-from generator.service.requests import RequestRefused, client_address, parse_fields, read_body
+from generator.service.requests import (
+    RequestRefused,
+    client_address,
+    parse_field_lists,
+    read_body,
+)
 from generator.service.responses import Answer
 from generator.service.webhooks import (
     IGNORED,
@@ -37,6 +44,7 @@ from generator.service.webhooks import (
 from generator.subscribers.addresses import InvalidAddress, normalise_address
 from generator.subscribers.feedback_store import apply_feedback, claim_signature
 from generator.subscribers.store import SubscriberStore
+from generator.subscribers.topics import UnknownTopic, checked_topics
 from generator.tokens import ExpiredToken, Signer, TokenError, parse_subscription_subject
 
 HONEYPOT = "website"
@@ -61,15 +69,17 @@ class Service:
 
 async def subscribe(service: Service, request: Request) -> Answer:
     check_rate(service, request)
-    fields = parse_fields(request, await read_body(request))
+    lists = parse_field_lists(request, await read_body(request))
+    fields = {name: values[-1] for name, values in lists.items()}
     if fields.get(HONEYPOT):
         return Answer(200, "Check your inbox", CHECK_INBOX)
     try:
         email = normalise_address(fields.get("email", ""))
     except InvalidAddress as exc:
         raise RequestRefused(400, f"That is not an email address we can send to: {exc}") from exc
+    topics = form_topics(service, lists)
     source = "form:" + fields.get("source", "")[:190]
-    await run_in_threadpool(start_opt_in, service, email, source)
+    await run_in_threadpool(start_opt_in, service, email, source, topics)
     return Answer(200, "Check your inbox", CHECK_INBOX)
 
 
@@ -150,11 +160,22 @@ def apply_events(service: Service, events: list[Event], now: datetime) -> int:
     return applied
 
 
-def start_opt_in(service: Service, email: str, source: str) -> None:
+def form_topics(service: Service, fields: dict[str, list[str]]) -> tuple[str, ...]:
+    """The topics ticked on a form (none offered: every topic)."""
+    names = fields.get("topics", [])
+    if fields.get("topics_offered") and not names:
+        raise RequestRefused(400, "Choose at least one topic.")
+    try:
+        return checked_topics(names, service.site.categories)
+    except UnknownTopic as exc:
+        raise RequestRefused(400, str(exc)) from exc
+
+
+def start_opt_in(service: Service, email: str, source: str, topics: tuple[str, ...] = ()) -> None:
     """Store the request and queue the confirmation in one transaction; the mail worker sends
     it. The request does the same work whether or not the address is known, and never waits
     for a mail server."""
-    if service.store.request_subscription(email, source, service.clock()):
+    if service.store.request_subscription(email, source, service.clock(), topics):
         service.mail_ready.set()
 
 

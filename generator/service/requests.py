@@ -41,19 +41,35 @@ async def _capped_body(request: Request, limit: int) -> bytes:
 
 
 def parse_fields(request: Request, body: bytes) -> dict[str, str]:
+    """Each field's last value (a form may repeat a field; see parse_field_lists)."""
+    return {name: values[-1] for name, values in parse_field_lists(request, body).items()}
+
+
+def parse_field_lists(request: Request, body: bytes) -> dict[str, list[str]]:
+    """Every value of each field: a form's ticked checkboxes, or a JSON string or list."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if kind == "application/json":
             data = json.loads(body or b"null")
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-            return {str(k): v for k, v in data.items() if isinstance(v, str)}
+            return {str(k): values for k, v in data.items() if (values := _strings(v))}
         if kind in ("application/x-www-form-urlencoded", ""):
-            text = body.decode("utf-8")
-            return {k: v[-1] for k, v in parse_qs(text, max_num_fields=20).items()}
+            return parse_qs(body.decode("utf-8"), max_num_fields=MAX_FIELDS)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestRefused(400, "The request body could not be read.") from exc
     raise RequestRefused(415, "Send a form (application/x-www-form-urlencoded) or JSON.")
+
+
+MAX_FIELDS = 40  # an address, a source, a honeypot, the topics and a pause
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return []
 
 
 def wants_json(request: Request) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from generator.content.site_config import SiteConfig
 from generator.digest.templates import template_environment
@@ -22,19 +22,28 @@ class Answer:
     action: str | None = None  # a form with one button posting here
     action_label: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    template: str = "page.html.j2"  # in templates/service/
+    context: dict[str, Any] = field(default_factory=dict)  # what that template gets besides
+    redirect: str | None = None  # answer 302 to this URL instead
+
+
+NOT_STORED = {"Cache-Control": "no-store"}
 
 
 def respond(site: SiteConfig, request: Request, answer: Answer) -> Response:
+    if answer.redirect is not None:
+        return RedirectResponse(answer.redirect, 302, headers={**NOT_STORED, **answer.headers})
     if wants_json(request):
         body = {"ok": answer.status < 400, "message": answer.message, **answer.data}
         return JSONResponse(body, status_code=answer.status, headers=answer.headers)
-    page = template_environment(site.root / "templates" / "service").get_template("page.html.j2")
+    page = template_environment(site.root / "templates" / "service").get_template(answer.template)
     html = page.render(
         site=site,
         title=answer.title,
         message=answer.message,
         action=answer.action,
         action_label=answer.action_label,
+        **answer.context,
     )
     return HTMLResponse(html, status_code=answer.status, headers=answer.headers)
 

@@ -220,6 +220,7 @@ def _template_settings(site: SiteConfig) -> dict[str, Any]:
         "subscribe_endpoint": site.subscribe_endpoint,
         "subscribe_promise": site.subscribe_promise,
         "cadence": site.digest.cadence,
+        "topics": list(site.categories),
         "postal_address": site.email.postal_address,
         "theme_credit": site.theme_credit,
         "feeds": FEEDS,

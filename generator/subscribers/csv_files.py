@@ -17,8 +17,11 @@ from generator.errors import NotARegularFile, require_regular_file
 from generator.subscribers.addresses import InvalidAddress, normalise_address
 from generator.subscribers.platform_exports import BadValue, consent_time, recognise
 from generator.subscribers.store import NewSubscriber, Subscriber
+from generator.subscribers.topics import UnknownTopic, checked_topics
 
-EXPORT_COLUMNS = ("email", "status", "source", "created_at", "confirmed_at", "updated_at")
+EXPORT_COLUMNS = (
+    "email", "status", "source", "created_at", "confirmed_at", "updated_at", "topics",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -30,9 +33,10 @@ class ImportFile:
     skipped: dict[str, int] = field(default_factory=dict)  # rows left out there, by reason
 
 
-def read_import(path: Path, root: Path) -> ImportFile:
+def read_import(path: Path, root: Path, categories: tuple[str, ...] | None = None) -> ImportFile:
     """Parse and validate every row of press's own CSV or another platform's export
-    (recognised by its header row); nothing is written here."""
+    (recognised by its header row); nothing is written here. With `categories`, every topic
+    named must be one of them."""
     shown = display_path(path, root)
     try:
         require_regular_file(path)
@@ -75,6 +79,7 @@ def read_import(path: Path, root: Path) -> ImportFile:
         try:
             reading = platform.read(record, set(header))
             consented = consent_time(reading.consented)
+            topics = _topics(reading.topics, categories)
         except BadValue as exc:
             problems.append(Problem(shown, line, _column(lines, line, exc.value), str(exc)))
             continue
@@ -86,8 +91,18 @@ def read_import(path: Path, root: Path) -> ImportFile:
             continue
         seen.add(email)
         source = reading.source if reading.source.strip() else default_source
-        rows.append(NewSubscriber(email, reading.status, source, consented))
+        rows.append(NewSubscriber(email, reading.status, source, consented, topics))
     return ImportFile(rows, problems, repeated, platform.name, dict(skipped))
+
+
+def _topics(names: tuple[str, ...], categories: tuple[str, ...] | None) -> tuple[str, ...]:
+    if categories is None:
+        return names
+    try:
+        return checked_topics(names, categories)
+    except UnknownTopic as exc:
+        unknown = next(name for name in names if name not in categories)
+        raise BadValue("topics", unknown, str(exc)) from exc
 
 
 def _column(lines: list[str], line: int, value: str) -> int:
@@ -103,9 +118,8 @@ def export_csv(subscribers: Iterable[Subscriber], path: Path) -> int:
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for sub in subscribers:
-        writer.writerow(
-            [neutralised(cell) for cell in (sub.email, sub.status, sub.source)] + _stamps(sub)
-        )
+        cells = [neutralised(cell) for cell in (sub.email, sub.status, sub.source)]
+        writer.writerow([*cells, *_stamps(sub), neutralised(";".join(sub.topics))])
         count += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, buffer.getvalue().encode("utf-8"))

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Column, Connection, Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from generator.errors import PressError
 from generator.subscribers.schema import (
+    clicks,
     deliveries,
     feedback_seen,
+    issue_variants,
     issues,
     mail_queue,
     mail_workers,
@@ -64,6 +66,23 @@ def _add_mail_workers(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE mail_queue ADD COLUMN locked_by {kind}"))
 
 
+def _add_topics_and_clicks(conn: Connection) -> None:
+    """Topics and pauses per subscriber, the variant per delivery, clicks per issue."""
+    _add_missing(conn, subscribers.c.topics, "DEFAULT '' NOT NULL")
+    _add_missing(conn, subscribers.c.paused_until)
+    _add_missing(conn, deliveries.c.variant, "DEFAULT '' NOT NULL")
+    issue_variants.create(conn, checkfirst=True)
+    clicks.create(conn, checkfirst=True)
+
+
+def _add_missing(conn: Connection, column: Column, extra: str = "") -> None:
+    # A table created by version 1 or 2 of this code already has the current columns.
+    table = column.table.name
+    if column.name not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column.name} {kind} {extra}"))
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _create_subscribers,
     _create_deliveries,
@@ -73,6 +92,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _create_subscriber_events,
     _create_feedback_seen,
     _add_mail_workers,
+    _add_topics_and_clicks,
 )
 LATEST = len(MIGRATIONS)
 

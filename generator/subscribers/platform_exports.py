@@ -9,7 +9,7 @@ Columns are those each platform documents for its export:
   versions: Ghost stopped mailing the address after bounces or a complaint).
 - Buttondown's subscriber export: email (or email_address), subscriber_type (or type),
   creation_date, referrer_url.
-- press's own export: email, status, source, created_at, confirmed_at.
+- press's own export: email, status, source, created_at, confirmed_at, topics (";"-separated).
 Whoever left or bounced there is imported as unsubscribed or bounced, so never mailed here;
 whoever never confirmed there is skipped.
 """
@@ -33,6 +33,7 @@ class Reading:
     why: str = ""
     consented: str = ""  # the platform's own date text, parsed by `consent_time`
     source: str = ""
+    topics: tuple[str, ...] = ()  # press's own export: the categories followed
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def _press(row: Row, header: set[str]) -> Reading:
         allowed = ", ".join(STATUSES)
         raise BadValue("status", status, f"status '{status}' is not one of {allowed}")
     consented = row.get("confirmed_at") or row.get("created_at") or ""
-    return Reading(status, consented=consented, source=row.get("source", ""))
+    topics = tuple(name.strip() for name in (row.get("topics") or "").split(";") if name.strip())
+    return Reading(status, consented=consented, source=row.get("source", ""), topics=topics)
 
 
 PLATFORMS = (

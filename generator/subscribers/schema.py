@@ -38,6 +38,9 @@ subscribers = Table(
     Column("confirm_sent_at", DateTime(timezone=True)),
     Column("bounce_count", Integer, nullable=False, default=0),
     Column("welcomed_at", DateTime(timezone=True)),  # added in version 4
+    # The categories followed, one per line, sorted; "" follows every category (version 9).
+    Column("topics", Text, nullable=False, default="", server_default=""),
+    Column("paused_until", DateTime(timezone=True)),  # no digest before this (version 9)
     CheckConstraint(f"status IN {STATUSES!r}", name="subscriber_status"),
 )
 
@@ -55,6 +58,9 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=False, default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Which rendering of the issue this subscriber gets (their topics' articles), fixed when
+    # the row is queued so a resumed send repeats it (version 9; "" is the whole issue).
+    Column("variant", String(16), nullable=False, default="", server_default=""),
     CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="delivery_status"),
 )
 # No index on status: every accepted message updates its row, and an index on status would add
@@ -67,6 +73,16 @@ issues = Table(
     # A short hash of the issue's bytes before personalisation: what `press digest` previewed.
     Column("fingerprint", String(64), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
+)
+
+# The fingerprint of each variant an issue's send has used: a resumed send may add variants
+# (a reader with new topics) but never change one already sent (version 9).
+issue_variants = Table(
+    "issue_variants",
+    metadata,
+    Column("issue", String(10), primary_key=True),
+    Column("variant", String(16), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
 )
 
 mail_queue = Table(
@@ -112,4 +128,17 @@ feedback_seen = Table(
     metadata,
     Column("key", String(300), primary_key=True),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
+)
+
+# Clicks on the article links of an issue (version 9): one row per issue, link and reader,
+# where the reader is a pseudonym that changes every issue (who clicked is not stored) unless
+# the operator turns on per-reader counts (then "id:<subscriber id>").
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("issue", String(10), primary_key=True),
+    Column("link", String(500), primary_key=True),
+    Column("reader", String(40), primary_key=True),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("count", Integer, nullable=False, default=1),
 )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, false, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Insert, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,7 +27,14 @@ from generator.subscribers.database import (
 )
 from generator.subscribers.mail_queue import enqueue_mail
 from generator.subscribers.migrations import migrate
-from generator.subscribers.schema import STATUSES, mail_queue, subscriber_events, subscribers
+from generator.subscribers.schema import (
+    STATUSES,
+    clicks,
+    mail_queue,
+    subscriber_events,
+    subscribers,
+)
+from generator.subscribers.topics import stored_topics, topics_of
 
 PAGE = 1000
 IN_PAGE = 500  # values in one IN (...): below SQLite's oldest limit of 999
@@ -57,6 +64,8 @@ class Subscriber:
     updated_at: datetime
     confirmed_at: datetime | None
     bounce_count: int
+    topics: tuple[str, ...] = ()  # the categories followed; () follows every one
+    paused_until: datetime | None = None
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -76,6 +85,7 @@ class NewSubscriber:
     status: str = "active"
     source: str = ""
     consented_at: datetime | None = None  # when they subscribed elsewhere (an import)
+    topics: tuple[str, ...] = ()
 
 
 class SubscriberStore:
@@ -148,18 +158,30 @@ class SubscriberStore:
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one_or_none()
 
-    def request_subscription(self, email: str, source: str, now: datetime) -> bool:
-        """Record a double opt-in request; True when it queued a confirmation email."""
+    def request_subscription(
+        self, email: str, source: str, now: datetime, topics: tuple[str, ...] = ()
+    ) -> bool:
+        """Record a double opt-in request; True when it queued a confirmation email. The
+        topics chosen on the form apply to a new or returning reader, never to one already
+        subscribed (their preferences page is the way to change those)."""
         with self.transaction() as conn:
             conn.execute(
                 _insert_ignoring_duplicates(conn),
-                [_new_row(NewSubscriber(email, "pending", source), now)],
+                [_new_row(NewSubscriber(email, "pending", source, topics=topics), now)],
             )
             # An unsubscribed reader may come back, through the same double opt-in.
             conn.execute(
                 update(subscribers)
-                .where(subscribers.c.email == email, subscribers.c.status == "unsubscribed")
-                .values(status="pending", source=source, updated_at=as_stored(now))
+                .where(
+                    subscribers.c.email == email,
+                    subscribers.c.status.in_(("unsubscribed", "pending")),
+                )
+                .values(
+                    status="pending",
+                    source=source,
+                    topics=stored_topics(topics),
+                    updated_at=as_stored(now),
+                )
             )
             claimed = conn.execute(
                 update(subscribers)
@@ -256,11 +278,56 @@ class SubscriberStore:
             ).scalar_one_or_none()
         return status is not None
 
+    def set_preferences(
+        self,
+        email: str,
+        generation: int,
+        topics: tuple[str, ...],
+        paused_until: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Change the topics and pause of the subscription of that generation, if it is still
+        pending or active; True when it did. A link from an ended subscription changes nothing."""
+        with self.transaction() as conn:
+            current = conn.execute(
+                select(subscribers.c.confirmed_at).where(subscribers.c.email == email)
+            ).first()
+            if current is None or generation_of(aware(current[0])) != generation:
+                return False
+            changed = conn.execute(
+                update(subscribers)
+                .where(
+                    subscribers.c.email == email,
+                    subscribers.c.status.in_(("pending", "active")),
+                )
+                .values(
+                    topics=stored_topics(topics),
+                    paused_until=as_stored(paused_until) if paused_until else None,
+                    updated_at=as_stored(now),
+                )
+            )
+        return changed.rowcount == 1
+
+    def topic_selections(self, now: datetime) -> dict[str, int]:
+        """How many subscribers would get an issue now, by stored topics (active, not paused)."""
+        query = (
+            select(subscribers.c.topics, func.count())
+            .where(subscribers.c.status == "active", not_paused(now))
+            .group_by(subscribers.c.topics)
+        )
+        with self.engine.connect() as conn:
+            return {topics: number for topics, number in conn.execute(query)}
+
     def erase(self, email: str) -> bool:
         """Delete every trace of the address (a data-erasure request)."""
         with self.transaction() as conn:
+            found = conn.execute(
+                select(subscribers.c.id).where(subscribers.c.email == email)
+            ).scalar_one_or_none()
             result = conn.execute(subscribers.delete().where(subscribers.c.email == email))
             conn.execute(mail_queue.delete().where(mail_queue.c.email == email))
+            if found is not None:  # per-reader click counts name the subscriber
+                conn.execute(clicks.delete().where(clicks.c.reader == f"id:{found}"))
         return result.rowcount == 1
 
     def iter_subscribers(self, status: str | None = None) -> Iterator[Subscriber]:
@@ -282,6 +349,10 @@ class SubscriberStore:
         with self.engine.connect() as conn:
             found = {status: number for status, number in conn.execute(query)}
         return {status: found.get(status, 0) for status in STATUSES}
+
+
+def not_paused(now: datetime) -> ColumnElement[bool]:
+    return subscribers.c.paused_until.is_(None) | (subscribers.c.paused_until <= as_stored(now))
 
 
 def count_permanent_failure(
@@ -328,6 +399,7 @@ def _new_row(row: NewSubscriber, now: datetime) -> dict[str, Any]:
         "confirmed_at": confirmed,
         "confirm_sent_at": None,
         "bounce_count": 0,
+        "topics": stored_topics(row.topics),
     }
 
 
@@ -346,4 +418,6 @@ def _subscriber(row: Any) -> Subscriber:
         updated_at=aware(row.updated_at),
         confirmed_at=aware(row.confirmed_at),
         bounce_count=row.bounce_count,
+        topics=topics_of(row.topics),
+        paused_until=aware(row.paused_until),
     )

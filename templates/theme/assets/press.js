@@ -72,3 +72,15 @@ document.addEventListener("submit", function (event) {
     form.submit();  // the service could not be reached from here: let the browser post it
   });
 });
+
+// The topics summary says what is ticked, so a closed box still tells the reader.
+document.addEventListener("change", function (event) {
+  var topics = event.target.closest(".press-subscribe__topics");
+  if (!topics) return;
+  var boxes = topics.querySelectorAll("input[type=checkbox]");
+  var ticked = Array.prototype.filter.call(boxes, function (box) { return box.checked; });
+  var names = ticked.map(function (box) { return box.value; });
+  topics.querySelector("summary").textContent = "Topics: " + (
+    ticked.length === boxes.length ? "all of them" : names.length ? names.join(", ") : "none ticked"
+  );
+});
