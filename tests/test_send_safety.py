@@ -38,7 +38,7 @@ def send_env(url: str, when=SATURDAY) -> dict[str, str]:
 
 
 @contextmanager
-def live_site(root: Path, database_url: str) -> Iterator[Path]:
+def live_site(root: Path, database_url: str, running_service: bool = True) -> Iterator[Path]:
     """The project built as of the send and served on 127.0.0.1 at the URL its config names,
     with the subscription service (which redirects the counted links) beside it."""
     port, service_port = free_port(), free_port()
@@ -48,13 +48,17 @@ def live_site(root: Path, database_url: str) -> Iterator[Path]:
     config.write_text(re.sub(r"endpoint: .*$", endpoint, text, flags=re.M), "utf-8")
     build_all(root, BuildOptions(now=SATURDAY))
     store = SubscriberStore.open(database_url, root)
-    service = Service(
+    app = Service(
         load_site(root), store, Signer(KEY.encode()), MemoryTransport, lambda: SATURDAY,
         RateLimiter(0),
     )  # fmt: skip
     try:
-        with serve_directory(root / "site", port), running(create_app(service), port=service_port):
-            yield root / "site"
+        with serve_directory(root / "site", port):
+            if not running_service:
+                yield root / "site"
+                return
+            with running(create_app(app), port=service_port):
+                yield root / "site"
     finally:
         store.close()
 
@@ -83,7 +87,19 @@ def test_a_page_that_is_not_live_stops_the_send_before_anyone_gets_mail(mail_pro
         sent = run_press(root, "send", "--transport", smtp, env=send_env(url))
     assert sent.returncode == 0, sent.stderr
     assert "All 3 linked pages are live." in sent.stdout and "sent 5, failed 0" in sent.stdout
+    assert "The service redirects counted links." in sent.stdout
     assert server.count() == 5
+
+
+def test_a_service_that_does_not_redirect_counted_links_stops_the_send(mail_project):
+    root, url, populate = mail_project
+    populate(2)
+    with live_site(root, url, running_service=False), smtp_server() as (smtp, server):
+        refused = run_press(root, "send", "--transport", smtp, env=send_env(url))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "does not redirect this digest's counted links" in refused.stderr
+    assert "not live: http://127.0.0.1:" in refused.stderr and "/r/2026-11-28/" in refused.stderr
+    assert server.count() == 0
 
 
 def test_no_verify_live_says_that_it_did_not_check(mail_project):

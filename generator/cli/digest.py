@@ -65,16 +65,11 @@ def digest(issue: datetime | None, out: Path | None) -> None:
 def reader_selections(site: SiteConfig, now: datetime) -> dict[str, int] | None:
     """Subscribers by chosen topics, for the variants and their recipient counts: {} when
     there is no subscriber database yet, None (whole issue only) when it cannot be read."""
-    from sqlalchemy import make_url
-
     from generator.cli.subscribers import open_store
-    from generator.subscribers.database import configured_database
+    from generator.subscribers.database import configured_database, no_database_yet
 
-    url = make_url(configured_database(site.subscribers.database))
-    if url.get_backend_name() == "sqlite" and url.database:
-        path = Path(url.database)
-        if not (path if path.is_absolute() else site.root / path).exists():
-            return {}
+    if no_database_yet(configured_database(site.subscribers.database), site.root):
+        return {}
     try:
         store = open_store(site)
     except click.ClickException as exc:

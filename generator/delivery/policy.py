@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TextIO
 
-from generator.click_tokens import link_url
 from generator.content.articles import Article
 from generator.content.site_config import SiteConfig
 from generator.delivery.acceptance import recover_acceptances
@@ -22,6 +21,7 @@ from generator.delivery.lock import SendInProgress, exclusive_send
 from generator.delivery.outgoing import outgoing_transport
 from generator.delivery.send import Mailing, SendPlan, SendReport, send_issue
 from generator.delivery.transports import DeliveryError, TransportFactory
+from generator.digest.click_links import link_url
 from generator.digest.message import build_message_template, personalised_message
 from generator.digest.preview import PreparedDigest, prepare_digest
 from generator.digest.render import RenderedDigest, with_utm

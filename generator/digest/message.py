@@ -17,8 +17,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from generator.click_tokens import link_url, reader_name, reader_token
 from generator.content.site_config import SiteConfig
+from generator.digest.click_links import link_url, reader_name, reader_token
 from generator.digest.render import (
     LINK_PLACEHOLDER,
     PREFERENCES_PLACEHOLDER,

@@ -9,9 +9,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from generator.atomic import write_atomically
-from generator.click_tokens import link_url, reader_name, reader_token
 from generator.content.articles import Article
 from generator.content.site_config import SiteConfig
+from generator.digest.click_links import link_url, reader_name, reader_token
 from generator.digest.message import MessageTemplate, build_message_template, personalised_message
 from generator.digest.render import (
     LINK_PLACEHOLDER,

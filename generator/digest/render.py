@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 import css_inline
 from jinja2 import Environment
 
-from generator.click_tokens import site_path
 from generator.content.articles import Article
 from generator.content.links import absolute_html, source_urls
 from generator.content.rendering import plain_text, shorten
 from generator.content.sanitise import safe_html
 from generator.content.site_config import SiteConfig
+from generator.digest.click_links import site_path
 from generator.digest.templates import template_environment
 
 # Per-recipient values, left in the rendered text for delivery to fill; they survive escaping

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator.content.articles import Article
-from generator.subscribers.topics import topics_of
+from generator.content.topics import topics_of
 
 WHOLE_ISSUE = ""
 

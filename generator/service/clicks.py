@@ -13,7 +13,7 @@ from datetime import date
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from generator.click_tokens import link_genuine, read_reader
+from generator.digest.click_links import link_genuine, read_reader
 from generator.digest.render import with_utm
 from generator.service.handlers import Service
 from generator.service.logs import log_event

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from generator.content.site_config import SiteConfig
+from generator.content.topics import UnknownTopic, checked_topics
 from generator.delivery.transports import TransportFactory
 from generator.rate_limit import RateLimiter
 from generator.service.requests import (
@@ -44,7 +45,6 @@ from generator.service.webhooks import (
 from generator.subscribers.addresses import InvalidAddress, normalise_address
 from generator.subscribers.feedback_store import apply_feedback, claim_signature
 from generator.subscribers.store import SubscriberStore
-from generator.subscribers.topics import UnknownTopic, checked_topics
 from generator.tokens import ExpiredToken, Signer, TokenError, parse_subscription_subject
 
 HONEYPOT = "website"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from generator.atomic import write_atomically
 from generator.content.problems import Problem, display_path
+from generator.content.topics import UnknownTopic, checked_topics
 from generator.errors import NotARegularFile, require_regular_file
 from generator.subscribers.addresses import InvalidAddress, normalise_address
 from generator.subscribers.platform_exports import BadValue, consent_time, recognise
 from generator.subscribers.store import NewSubscriber, Subscriber
-from generator.subscribers.topics import UnknownTopic, checked_topics
 
 EXPORT_COLUMNS = (
     "email", "status", "source", "created_at", "confirmed_at", "updated_at", "topics",

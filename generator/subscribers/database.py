@@ -50,6 +50,19 @@ def open_engine(url: str, root: Path) -> Engine:
     )
 
 
+def no_database_yet(url: str, root: Path) -> bool:
+    """A SQLite file that does not exist yet (no subscriber has been stored): reading it would
+    only create an empty one."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return False
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return False
+    path = Path(parsed.database)
+    return not (path if path.is_absolute() else root / path).exists()
+
+
 def _sqlite_engine(database: str | None, root: Path) -> Engine:
     if not database or database == ":memory:":
         raise DatabaseError("an in-memory SQLite database would lose every subscriber; use a file")

@@ -132,7 +132,7 @@ feedback_seen = Table(
 
 # Clicks on the article links of an issue (version 9): one row per issue, link and reader,
 # where the reader is a pseudonym that changes every issue (who clicked is not stored) unless
-# the operator turns on per-reader counts (then "id:<subscriber id>").
+# the operator turns on per-reader counts (then "id-<subscriber id>").
 clicks = Table(
     "clicks",
     metadata,

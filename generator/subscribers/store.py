@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Insert, false, func, s
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from generator.content.topics import stored_topics, topics_of
 from generator.errors import PressError
 from generator.subscribers.database import (
     DatabaseUnavailable,
@@ -34,7 +35,6 @@ from generator.subscribers.schema import (
     subscriber_events,
     subscribers,
 )
-from generator.subscribers.topics import stored_topics, topics_of
 
 PAGE = 1000
 IN_PAGE = 500  # values in one IN (...): below SQLite's oldest limit of 999
@@ -327,7 +327,7 @@ class SubscriberStore:
             result = conn.execute(subscribers.delete().where(subscribers.c.email == email))
             conn.execute(mail_queue.delete().where(mail_queue.c.email == email))
             if found is not None:  # per-reader click counts name the subscriber
-                conn.execute(clicks.delete().where(clicks.c.reader == f"id:{found}"))
+                conn.execute(clicks.delete().where(clicks.c.reader == f"id-{found}"))
         return result.rowcount == 1
 
     def iter_subscribers(self, status: str | None = None) -> Iterator[Subscriber]:
