@@ -4,6 +4,7 @@ on 127.0.0.1 running in another process (bench/counting_smtp.py).
 
     .venv/bin/python bench/send.py [--subscribers 100000] [--small 10000] [--connections 4]
                                    [--rounds 3] [--server fast|aiosmtpd] [--no-pin] [--dkim]
+                                   [--variants 10]
 
 The two runs alternate for --rounds rounds and the best of each counts. On a machine with two or
 more CPUs the sender is pinned to one and the server to another (--no-pin leaves placement to
@@ -12,6 +13,11 @@ the OS).
 Prints messages per second for both, their ratio (target >= 0.9), and peak traced memory of the
 send at the small and the full size (target: full <= 1.2 x small), each measured in a fresh
 child process so the two do not share allocations.
+
+With --variants N, subscribers are spread over N choices of topics (every topic, each single
+topic, then pairs), so the issue goes out in N variants, each rendered once; the ceiling then
+sends each subscriber the prebuilt bytes of their own variant, so both sides send the same
+messages.
 
 With --dkim, each round also sends the issue DKIM-signed (rsa-sha256 with a 2048-bit key plus
 ed25519-sha256, as `email.dkim` with `ed25519_selector` does) and prints its rate against the
@@ -31,7 +37,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -39,13 +45,15 @@ from corpus import NOW, make_corpus
 from counting_smtp import counting_server
 
 from generator.content.loader import load_content
+from generator.content.topics import stored_topics
 from generator.delivery.dkim import DkimSigner, SigningKeys
 from generator.delivery.ledger import Ledger
 from generator.delivery.outgoing import SigningTransport
 from generator.delivery.send import Mailing, SendPlan, send_issue
 from generator.delivery.transports import transport_factory
-from generator.digest.message import personalised_message
+from generator.digest.message import MessageTemplate, personalised_message
 from generator.digest.preview import prepare_digest
+from generator.digest.variants import variant_of_topics
 from generator.subscribers.store import NewSubscriber, SubscriberStore
 from generator.tokens import Signer
 
@@ -53,15 +61,47 @@ ISSUE = date(2026, 11, 21)
 SIGNER = Signer(b"benchmark-signing-key-0123")
 
 
-def setup(dest: Path, subscribers: int):
+# Choices of topics for --variants: every topic, each one, then pairs (10 in all, each a
+# distinct set of the week's articles in the corpus).
+CHOICES = [
+    (), ("Communication",), ("Decision Making",), ("Growth",), ("Teams",),
+    ("Communication", "Decision Making"), ("Communication", "Growth"), ("Communication", "Teams"),
+    ("Decision Making", "Growth"), ("Decision Making", "Teams"),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What a send delivers: the whole issue and, with topics, a template per variant."""
+
+    template: MessageTemplate
+    variants: dict[str, MessageTemplate]
+    topics: dict[str, str] | None
+    by_reader: list[bytes]  # each reader's own variant as prebuilt bytes (the ceiling's)
+
+
+def setup(dest: Path, subscribers: int, variants: int = 1):
     root = make_corpus(dest, 40)
     site, articles = load_content(root)
     site = replace(site, delivery=replace(site.delivery, retry_delay=0.1))
-    template = prepare_digest(site, articles, ISSUE, NOW).template
     store = SubscriberStore.open(f"sqlite:///{dest / 'subscribers.sqlite3'}", root)
-    batch = (NewSubscriber(f"reader{i:06}@example.com") for i in range(subscribers))
+    choices = CHOICES[:variants] if variants > 1 else [()]
+    batch = (
+        NewSubscriber(f"reader{i:06}@example.com", topics=choices[i % len(choices)])
+        for i in range(subscribers)
+    )
     store.add_many(batch, NOW)
-    return root, site, template, store
+    prepared = prepare_digest(site, articles, ISSUE, NOW, store.topic_selections(NOW))
+    topics = variant_of_topics([one.variant for one in prepared.variants])
+    templates = prepared.templates()
+    by_choice = [
+        personalised_message(
+            site, templates[topics[stored_topics(c)]], SIGNER, "reader000000@example.com"
+        )
+        for c in choices
+    ]
+    issue = Issue(prepared.template, templates, topics if variants > 1 else None, by_choice)
+    return root, site, issue, store
 
 
 def bench_signer(domain: str) -> DkimSigner:
@@ -73,10 +113,13 @@ def bench_signer(domain: str) -> DkimSigner:
     return DkimSigner(DkimSettings(domain, ("bench",), "bench-ed"), keys)
 
 
-def run_send(root, site, template, store, url: str, connections: int, dkim=None):
+def run_send(root, site, issue: Issue, store, url: str, connections: int, dkim=None):
     plain = transport_factory(url, root)
     factory = (lambda: SigningTransport(plain(), dkim)) if dkim else plain
-    mailing = Mailing(site, template, SIGNER, factory, site.delivery, lambda: NOW)
+    mailing = Mailing(
+        site, issue.template, SIGNER, factory, site.delivery, lambda: NOW,
+        variants=issue.variants, topics=issue.topics,
+    )  # fmt: skip
     ledger = Ledger(store.engine, f"{ISSUE.isoformat()}-{time.monotonic_ns()}")
     start, cpu = time.perf_counter(), time.process_time()
     report = send_issue(mailing, ledger, SendPlan(connections=connections), io.StringIO())
@@ -84,14 +127,15 @@ def run_send(root, site, template, store, url: str, connections: int, dkim=None)
     return report, time.perf_counter() - start
 
 
-def run_ceiling(root, site, template, url: str, count: int, connections: int) -> float:
-    message = personalised_message(site, template, SIGNER, "reader000000@example.com")
+def run_ceiling(root, site, issue: Issue, url: str, count: int, connections: int) -> float:
+    messages = issue.by_reader
     factory = transport_factory(url, root)
     sender = site.email.from_address
 
     def worker(offset: int) -> None:
         transport = factory()
         for index in range(offset, count, connections):
+            message = messages[index % len(messages)]
             transport.send(sender, f"reader{index:06}@example.com", message)
         transport.close()
 
@@ -105,11 +149,11 @@ def run_ceiling(root, site, template, url: str, count: int, connections: int) ->
     return time.perf_counter() - start
 
 
-def memory_child(subscribers: int, connections: int) -> None:
+def memory_child(subscribers: int, connections: int, variants: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, counting_server() as (url, count):
-        root, site, template, store = setup(Path(tmp), subscribers)
+        root, site, issue, store = setup(Path(tmp), subscribers, variants)
         tracemalloc.start()
-        report, _ = run_send(root, site, template, store, url, connections)
+        report, _ = run_send(root, site, issue, store, url, connections)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert report.sent == subscribers == count.value, (report, count.value)
@@ -117,9 +161,9 @@ def memory_child(subscribers: int, connections: int) -> None:
         print(json.dumps({"peak": peak, "rss": rss}))
 
 
-def measure_memory(subscribers: int, connections: int) -> dict:
+def measure_memory(subscribers: int, connections: int, variants: int) -> dict:
     command = [sys.executable, __file__, "--memory-child", str(subscribers)]
-    command += ["--connections", str(connections)]
+    command += ["--connections", str(connections), "--variants", str(variants)]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=3600)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -148,10 +192,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="Alternating runs; best counts.")
     parser.add_argument("--no-pin", action="store_true", help="Leave CPU placement to the OS.")
     parser.add_argument("--dkim", action="store_true", help="Also send signed, same rounds.")
+    parser.add_argument("--variants", type=int, default=1, choices=range(1, len(CHOICES) + 1))
     parser.add_argument("--memory-child", type=int)
     args = parser.parse_args()
     if args.memory_child:
-        memory_child(args.memory_child, args.connections)
+        memory_child(args.memory_child, args.connections, args.variants)
         return
     n, c = args.subscribers, args.connections
     server_cpu = None if args.no_pin else pin_cpus()
@@ -160,19 +205,20 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
         counting_server(args.server, server_cpu) as (url, count),
     ):
-        root, site, template, store = setup(Path(tmp), n)
+        root, site, issue, store = setup(Path(tmp), n, args.variants)
         signer = bench_signer(site.domain) if args.dkim else None
         print(f"{n:,} subscribers, {c} SMTP connections to the {args.server} server on 127.0.0.1")
+        print(f"{len(issue.variants)} variant(s) of the issue, each rendered once")
         if server_cpu is not None:
             print(f"sender pinned to CPU {sorted(os.sched_getaffinity(0))}, server to {server_cpu}")
         # Alternating rounds, best of each: a shared machine's noise hits both sides alike.
         for _ in range(args.rounds):
-            ceilings.append(n / run_ceiling(root, site, template, url, n, c))
-            report, seconds = run_send(root, site, template, store, url, c)
+            ceilings.append(n / run_ceiling(root, site, issue, url, n, c))
+            report, seconds = run_send(root, site, issue, store, url, c)
             assert report.sent == n, report
             sends.append(n / seconds)
             if args.dkim:
-                report, seconds = run_send(root, site, template, store, url, c, signer)
+                report, seconds = run_send(root, site, issue, store, url, c, signer)
                 assert report.sent == n, report
                 signed.append(n / seconds)
         assert count.value == (3 if args.dkim else 2) * n * args.rounds, count.value
@@ -183,7 +229,7 @@ def main() -> None:
     if signed:
         print(f"press send, DKIM-signed:  {max(signed):8,.0f} msg/s  (rounds: {_rates(signed)})")
         print(f"signed / unsigned:        {max(signed) / ours:8.2f}")
-    small, full = measure_memory(args.small, c), measure_memory(n, c)
+    small, full = measure_memory(args.small, c, args.variants), measure_memory(n, c, args.variants)
     for size, m in ((args.small, small), (n, full)):
         print(
             f"peak traced memory at {size:>7,}: {m['peak'] / 2**20:6.2f} MiB "

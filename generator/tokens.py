@@ -61,6 +61,16 @@ class Signer:
         outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
         return inner, outer
 
+    @cached_property
+    def _short_key(self) -> bytes:
+        # Its own key, derived once, so these MACs and the HMAC tokens never share one.
+        return hashlib.sha256(b"press short mac|" + self.key).digest()
+
+    def short_mac(self, payload: bytes, size: int = 12) -> bytes:
+        """A keyed BLAKE2b MAC of `size` bytes: one hash pass, a third of an HMAC's cost, for
+        the values made once per email and link (click_links.py)."""
+        return hashlib.blake2b(payload, key=self._short_key, digest_size=size).digest()
+
     def mac(self, payload: bytes) -> bytes:
         inner_pad, outer_pad = self._pads
         inner = inner_pad.copy()

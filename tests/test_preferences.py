@@ -35,7 +35,7 @@ def svc(project, store) -> Iterator[Running]:
 
 
 def preferences_path(address: str, generation: int) -> str:
-    return "/preferences/" + KEY.sign("preferences", subscription_subject(address, generation))
+    return "/preferences/" + KEY.sign("unsubscribe", subscription_subject(address, generation))
 
 
 def generation(svc: Running, address: str) -> int:
@@ -165,8 +165,8 @@ def test_the_page_is_the_same_whatever_the_state_and_changes_nothing_it_should_n
     [
         "/preferences/not-a-token",
         "/preferences/" + "A" * 3000,
-        "/preferences/" + KEY.sign("unsubscribe", subscription_subject("a@example.com", 0)),
-        "/preferences/" + KEY.sign("preferences", "a@example.com"),  # no subscription named
+        "/preferences/" + KEY.sign("confirm", subscription_subject("a@example.com", 0)),
+        "/preferences/" + KEY.sign("unsubscribe", "a@example.com"),  # no subscription named
         "/preferences/%00%ff",
     ],
 )

@@ -27,7 +27,7 @@ class Reader:
 
 
 def _mac(signer: Signer, *parts: str) -> str:
-    return b64url(signer.mac("|".join(parts).encode())[:MAC_BYTES]).decode("ascii")
+    return b64url(signer.short_mac("|".join(parts).encode(), MAC_BYTES)).decode("ascii")
 
 
 def site_path(site: SiteConfig, url: str) -> str | None:

@@ -160,15 +160,29 @@ class Personaliser:
         # Tokens are base64url and '.', safe in a URL query: only the space needs escaping.
         self.mailto = f"mailto:{site.email.unsubscribe_mailto}?subject=unsubscribe%20".encode()
         self.message_ids = digest_message_ids(site, template.issue)
-        self.segments = list(template.segments)
-        self.slots = [
-            (i, name) for i, name in enumerate(template.segments) if isinstance(name, str)
-        ]
-        # Each counted link's URL up to its reader part, quoted-printable, made once per send.
-        self.links = {
+        # Each counted link's URL up to its reader part is the same for every recipient: made
+        # once per send and written into the segments, so only the reader part is a slot.
+        links = {
             f"link:{n}": qp_url(link_url(site, signer, template.issue, target) + "?r=")
             for n, target in enumerate(template.links)
         }
+        self.counted = bool(links)
+        segments = _merge([links.get(s, s) if isinstance(s, str) else s for s in template.segments])
+        # The reader part recurs in every counted link (dozens of times): the message is the
+        # chunks between those joined with it, in C; only the few chunks holding another slot
+        # are filled per recipient.
+        pieces: list[list[bytes | str]] = [[]]
+        for segment in segments:
+            if segment == "reader_qp":
+                pieces.append([])
+            else:
+                pieces[-1].append(segment)
+        self.chunks = [b"".join(p) if _static(p) else b"" for p in pieces]  # type: ignore[arg-type]
+        self.filled = [
+            (index, piece, [(i, name) for i, name in enumerate(piece) if isinstance(name, str)])
+            for index, piece in enumerate(pieces)
+            if not _static(piece)
+        ]
 
     def message(
         self,
@@ -191,19 +205,26 @@ class Personaliser:
             "unsubscribe_url": url,
             "mailto": self.mailto + token,
             "unsubscribe_qp": qp_url(url),
-            "preferences_qp": qp_url(
-                self.preferences_url + self.signer.sign_bytes("preferences", subject)
-            ),
+            # The preferences page carries the unsubscribe token: it can do no more than
+            # unsubscribe can (its own button does that), so one token serves both links.
+            "preferences_qp": qp_url(self.preferences_url + token),
         }
-        if self.links:
-            who = subscriber_id if self.per_reader else None
-            name = reader_name(self.signer, self.issue, address, who)
-            values["reader_qp"] = qp_url(reader_token(self.signer, self.issue, name, sent_at))
-            values.update(self.links)
-        parts = self.segments.copy()
-        for index, name in self.slots:
-            parts[index] = values[name]
-        return b"".join(parts)
+        chunks = self.chunks.copy()
+        for index, chunk, slots in self.filled:
+            parts = chunk.copy()
+            for at, name in slots:
+                parts[at] = values[name]
+            chunks[index] = b"".join(parts)  # type: ignore[arg-type]
+        if not self.counted:
+            return chunks[0]
+        who = subscriber_id if self.per_reader else None
+        name = reader_name(self.signer, self.issue, address, who)
+        # Base64url, digits and dots, under 76 characters: quoted-printable leaves it as it is.
+        return reader_token(self.signer, self.issue, name, sent_at).join(chunks)
+
+
+def _static(piece: list[bytes | str]) -> bool:
+    return all(isinstance(part, bytes) for part in piece)
 
 
 def qp_url(url: bytes | str) -> bytes:

@@ -105,10 +105,10 @@ def sample_copy(site: SiteConfig, rendered: RenderedDigest, signer: Signer) -> d
     reader = reader_name(signer, issue, SAMPLE_RECIPIENT, None)
     token = reader_token(signer, issue, reader, sample_moment(site, rendered)).decode("ascii")
     links = [link_url(site, signer, issue, target) + "?r=" + token for target in rendered.links]
+    token = signer.sign("unsubscribe", subject)  # both links carry it (see Personaliser)
     values = {
-        UNSUBSCRIBE_PLACEHOLDER: site.email.unsubscribe_url + signer.sign("unsubscribe", subject),
-        PREFERENCES_PLACEHOLDER: site.service_url("preferences/")
-        + signer.sign("preferences", subject),
+        UNSUBSCRIBE_PLACEHOLDER: site.email.unsubscribe_url + token,
+        PREFERENCES_PLACEHOLDER: site.service_url("preferences/") + token,
     }
 
     def filled(text: str) -> str:

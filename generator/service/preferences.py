@@ -1,6 +1,7 @@
 """The preferences page: a reader's address, topics and pause, from the signed link in every
-email. No login: the link is the key, signed like the unsubscribe link and naming the same
-subscription (an older subscription's link changes nothing).
+email. No login: the link is the key, the same token as the unsubscribe link (the page can do
+no more than unsubscribe), naming the subscription (an older subscription's link changes
+nothing).
 
 GET  /preferences/{token}   the page (the same whatever the address's state: no enumeration)
 POST /preferences/{token}   save topics and a pause; the same answer whatever happened
@@ -50,7 +51,8 @@ async def save_preferences(service: Service, request: Request) -> Answer:
 
 
 def subscription_of(service: Service, request: Request, now: datetime) -> tuple[str, int]:
-    email, generation = parse_subscription_subject(verified(service, "preferences", request, now))
+    # The link carries the subscription's unsubscribe token: the page can do nothing more.
+    email, generation = parse_subscription_subject(verified(service, "unsubscribe", request, now))
     if generation is None:  # every preferences link names its subscription
         raise RequestRefused(400, "This link is not valid. Please copy the whole link.")
     return email, generation
