@@ -4,10 +4,16 @@ accepted subscription is in the store and got its confirmation email.
 
     .venv/bin/python bench/subscriptions.py [--seconds 60] [--concurrency 16]
                                             [--transport smtp|maildir] [--timing 200]
+                                            [--redirect-seconds 60]
 
 The service runs as the real command, with the SQLite store. Confirmations go to a counting
 SMTP server in its own process on 127.0.0.1 (`--transport maildir`: the Maildir outbox). Its
 per-client rate limit is turned off: every request comes from 127.0.0.1.
+
+Then the same load on the counted-link redirect (`GET /r/...`, as readers click the digest's
+article links: 10,000 readers, each link of the issue), printing the same figures; every
+answer must be a 302 to the article and every click must be counted in the store
+(target: >= 500 requests/s, p99 <= 100 ms).
 
 Then the timing check: --timing requests each for an unknown, a known (active) and an
 unsubscribed address, one after another, alternating; prints each median and whether the
@@ -56,6 +62,83 @@ def start_service(root: Path, port: int, transport: str) -> subprocess.Popen:
             time.sleep(0.1)
     child.kill()
     raise RuntimeError("the service did not start")
+
+
+def counted_links(root: Path, readers: int) -> tuple[list[str], dict[str, str]]:
+    """Every reader's counted link to each article of the issue, and each link's target."""
+    from datetime import UTC, date, datetime
+
+    from generator.content.loader import load_content
+    from generator.digest.click_links import link_url, reader_name, reader_token, site_path
+    from generator.digest.render import with_utm
+    from generator.tokens import Signer
+
+    site, articles = load_content(root)
+    signer, issue = Signer(KEY.encode()), date(2026, 11, 21)
+    sent_at = int(datetime.now(tz=UTC).timestamp()) - 3600  # read an hour after delivery
+    targets = {}
+    for article in articles:
+        path = site_path(site, article.url)
+        targets[link_url(site, signer, issue.isoformat(), path)] = with_utm(
+            article.url, site, issue
+        )
+    links = []
+    for n in range(readers):
+        name = reader_name(signer, issue.isoformat(), f"reader{n}@example.com", None)
+        token = reader_token(signer, issue.isoformat(), name, sent_at).decode()
+        links += [f"{base}?r={token}" for base in targets]
+    return links, {url.split("?")[0]: target for url, target in targets.items()}
+
+
+async def load_redirects(
+    base: str, links: list[str], targets: dict[str, str], seconds: float, concurrency: int
+) -> tuple[list[float], int, int]:
+    """GET counted links, each once, in order, until `seconds` pass: (latencies, 302s, errors)."""
+    latencies: list[float] = []
+    redirected = errors = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    queue = iter(links)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal redirected, errors
+        for link in queue:
+            if time.monotonic() >= deadline:
+                return
+            path = link.split("/", 3)[3]
+            started = time.perf_counter()
+            try:
+                answer = await client.get(f"{base}/{path}")
+            except httpx.HTTPError:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            expected = targets[link.split("?")[0]]
+            if answer.status_code == 302 and answer.headers["location"] == expected:
+                redirected += 1
+            else:
+                errors += 1
+
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+    return latencies, redirected, errors
+
+
+def counted_clicks(store: SubscriberStore) -> int:
+    from sqlalchemy import func, select
+
+    from generator.subscribers.schema import clicks
+
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.sum(clicks.c.count), 0))).scalar_one()
+
+
+def report_load(label: str, latencies: list[float], elapsed: float, errors: int) -> None:
+    cuts = statistics.quantiles(latencies, n=100)
+    print(label)
+    print(f"  requests/s:      {len(latencies) / elapsed:10,.0f}")
+    print(f"  latency p50/p99: {cuts[49] * 1000:7.1f} / {cuts[98] * 1000:.1f} ms")
+    print(f"  errors:          {errors:10,}")
 
 
 async def load(url: str, seconds: float, concurrency: int) -> tuple[list[float], set[str], int]:
@@ -127,6 +210,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--transport", choices=["smtp", "maildir"], default="smtp")
     parser.add_argument("--timing", type=int, default=200, help="Requests per address kind.")
+    parser.add_argument("--redirect-seconds", type=float, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, counting_server() as (smtp, count):
         root = make_corpus(Path(tmp), 5)
@@ -134,6 +218,7 @@ def main() -> None:
         transport = smtp if args.transport == "smtp" else "maildir:var/outbox"
         service = start_service(root, port, transport)
         store = SubscriberStore.open("sqlite:///var/subscribers.sqlite3", root)
+        links, targets = counted_links(root, 10_000)
         try:
             started = time.perf_counter()
             url = f"http://127.0.0.1:{port}/subscribe"
@@ -141,23 +226,41 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             stored = {s.email for s in store.iter_subscribers("pending")}
             mails = wait_for_mail(root, args.transport, count, len(accepted))
+            started = time.perf_counter()
+            clicked, redirected, click_errors = asyncio.run(
+                load_redirects(
+                    f"http://127.0.0.1:{port}", links, targets, args.redirect_seconds,
+                    args.concurrency,
+                )
+            )  # fmt: skip
+            click_elapsed = time.perf_counter() - started
+            clicks_stored = counted_clicks(store)
             timing(url, args.timing, store)
         finally:
             service.terminate()
             service.wait(timeout=30)
-    cuts = statistics.quantiles(latencies, n=100)
     print(
         f"{args.seconds:.0f} s at concurrency {args.concurrency} against 127.0.0.1, "
         f"confirmations by {args.transport}"
     )
-    print(f"requests/s:      {len(latencies) / elapsed:10,.0f}")
-    print(f"latency p50/p99: {cuts[49] * 1000:7.1f} / {cuts[98] * 1000:.1f} ms")
-    print(f"errors:          {errors:10,}")
+    report_load("POST /subscribe", latencies, elapsed, errors)
     missing = len(accepted - stored)
     print(f"accepted {len(accepted):,}; in the store {len(accepted & stored):,}; missing {missing}")
     print(f"confirmation emails delivered: {mails:,}")
+    report_load(
+        f"GET /r/... (counted links, {args.redirect_seconds:.0f} s; "
+        "target >= 500/s, p99 <= 100 ms)",
+        clicked,
+        click_elapsed,
+        click_errors,
+    )
+    print(
+        f"redirected to the article: {redirected:,}; clicks counted in the store: {clicks_stored:,}"
+    )
     if missing or mails != len(accepted):
         raise SystemExit("FAILED: an accepted subscription is missing or got no email")
+    if click_errors or clicks_stored != redirected:
+        raise SystemExit("FAILED: a counted link did not redirect or its click was not counted")
 
 
 def wait_for_mail(root: Path, transport: str, count, expected: int) -> int:

@@ -128,9 +128,7 @@ def test_per_reader_counts_name_the_subscriber_only_when_turned_on(
     tmp_path: Path, project: Path, store: SubscriberStore
 ) -> None:
     config = project / "site_config" / "site.yml"
-    config.write_text(
-        config.read_text().replace("verp: false", "verp: false\n  click_readers: true")
-    )
+    config.write_text(config.read_text().replace("click_readers: false", "click_readers: true"))
     store.add(NewSubscriber("ada@example.com"), NOW)
     sid = store.get("ada@example.com").id
     site, articles = load_content(project)
@@ -151,9 +149,7 @@ def test_per_reader_counts_name_the_subscriber_only_when_turned_on(
 
 def test_links_are_direct_when_click_counts_are_off(project: Path) -> None:
     config = project / "site_config" / "site.yml"
-    config.write_text(
-        config.read_text().replace("verp: false", "verp: false\n  click_counts: false")
-    )
+    config.write_text(config.read_text().replace("click_counts: true", "click_counts: false"))
     site, articles = load_content(project)
     day = issue_for(site, articles[0].published)
     template = prepare_digest(site, articles, day, NOW).template

@@ -53,6 +53,8 @@ def welcome_message(
         "latest_issue": f"{latest_issue:%d/%m/%Y}" if latest_issue else "",
         "archive_url": site.absolute(archive),
         "unsubscribe_url": unsubscribe,
+        # The same token opens the preferences page (it can do no more than unsubscribe).
+        "preferences_url": site.service_url("preferences/") + token,
     }
     msg = templated_message(site, "welcome", email, context, now)
     msg["Subject"] = f"Welcome to {site.name}"
