@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import email
 import html
@@ -18,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from generator.content.loader import load_content
 from generator.content.site_config import load_site
-from generator.digest.message import personalised_message
+from generator.digest.message import personalised_message, qp_url
 from generator.digest.preview import prepare_digest, write_preview
 from generator.digest.render import render_digest, render_subject, with_utm
 from generator.digest.schedule import digest_window, issue_for, past_issues, select_week
@@ -178,6 +179,16 @@ def test_message_structure_and_headers(prepared, signer: Signer) -> None:
     head, body = raw.split(b"\r\n\r\n", 1)
     assert all(len(line) <= 76 for line in body.split(b"\r\n")), "quoted-printable line limit"
     assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+
+
+@pytest.mark.parametrize("alphabet", ["aB3-_./:?&%", "a.=é ~"])
+def test_urls_are_quoted_printable_as_the_standard_library_encodes_them(alphabet: str) -> None:
+    # qp_url cuts literal URLs itself (a fast path); any length must give b2a_qp's bytes.
+    for length in range(0, 320):
+        url = "".join(alphabet[(n * 7 + length) % len(alphabet)] for n in range(length))
+        raw = url.encode()
+        expected = binascii.b2a_qp(raw, istext=True).replace(b"\n", b"\r\n")
+        assert qp_url(raw) == expected, length
 
 
 def test_message_id_is_deterministic_per_digest_and_subscriber(prepared, signer: Signer) -> None:

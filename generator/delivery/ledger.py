@@ -7,17 +7,19 @@ permanent failure; never retried), skipped (no longer active when its turn came)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Select,
     Update,
     bindparam,
+    case,
     exists,
     func,
     literal,
@@ -62,14 +64,20 @@ def _due_rows() -> Select:
     )
 
 
-@dataclass(frozen=True)
-class Due:
+class Due(NamedTuple):  # a tuple: one is made per subscriber, on the sending threads' core
     subscriber_id: int
     email: str
     active: bool
     bounce_count: int
     generation: int = 0  # which subscription of the address (its unsubscribe link names it)
     variant: str = ""  # which rendering of the issue (see digest/variants.py)
+
+
+def _variant_of(topics: ColumnElement[str], variants: Mapping[str, str] | None) -> ColumnElement:
+    """The variant that stored `topics` get, as SQL (every reader's is "" without variants)."""
+    if not variants:
+        return literal("")
+    return case(dict(variants), value=topics, else_=literal(""))
 
 
 def latest_sent_issue(engine: Engine) -> date | None:
@@ -85,52 +93,54 @@ class Ledger:
         self.engine, self.issue = engine, issue
         self.write_lock = write_lock(engine)
         self._due_statement = DriverStatement(engine, _due_rows())
+        self._fold_statement = DriverStatement(engine, _FOLD)
+        self._stamp = stamp_binder(engine)
 
     def enqueue(self, now: datetime, variants: Mapping[str, str] | None = None) -> int:
         """Add a queued row for every active, unpaused subscriber who has none; returns how
         many. `variants` maps stored topics to the variant their readers get; topics it does
         not name get no row (nothing this week in them). None: everyone gets the whole issue.
 
-        One statement per distinct choice of topics, so the work stays in the database."""
+        One statement, so the work stays in the database and the subscribers are read once
+        however many variants there are."""
         stamp = as_stored(now)
         already = exists().where(
             deliveries.c.issue == self.issue, deliveries.c.subscriber_id == subscribers.c.id
         )
+        variant = _variant_of(subscribers.c.topics, variants)
+        chosen = select(
+            literal(self.issue), subscribers.c.id, literal("queued"), literal(0), literal(""),
+            literal(stamp, deliveries.c.updated_at.type), variant,
+        ).where(subscribers.c.status == "active", not_paused(now), ~already)  # fmt: skip
+        if variants is not None:
+            chosen = chosen.where(subscribers.c.topics.in_(list(variants)))
         columns = ["issue", "subscriber_id", "status", "attempts", "last_error", "updated_at"]
-        added = 0
+        insert = deliveries.insert().from_select([*columns, "variant"], chosen)
         with self.engine.begin() as conn:
             if variants is not None:
                 self._repin(conn, variants, now)
-            for topics, variant in (variants or {None: ""}).items():
-                chosen = select(
-                    literal(self.issue), subscribers.c.id, literal("queued"), literal(0),
-                    literal(""), literal(stamp, deliveries.c.updated_at.type), literal(variant),
-                ).where(subscribers.c.status == "active", not_paused(now), ~already)  # fmt: skip
-                if topics is not None:
-                    chosen = chosen.where(subscribers.c.topics == topics)
-                insert = deliveries.insert().from_select([*columns, "variant"], chosen)
-                added += conn.execute(insert).rowcount
-        return added
+            return conn.execute(insert).rowcount
 
     def _repin(self, conn: Connection, variants: Mapping[str, str], now: datetime) -> None:
         """Rows still due get the variant their reader's topics give now: a reader who changed
-        topics mid-send, or an issue whose articles changed, gets what this run renders."""
-        due = deliveries.c.status.in_(DUE)
-        for topics, variant in variants.items():
-            readers = select(subscribers.c.id).where(subscribers.c.topics == topics)
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.issue == self.issue, due)
-                .where(deliveries.c.subscriber_id.in_(readers), deliveries.c.variant != variant)
-                .values(variant=variant)
-            )
+        topics mid-send, or an issue whose articles changed, gets what this run renders.
+
+        Correlated on each due row, so a fresh issue (nothing due yet) costs nothing here."""
+        due = (deliveries.c.issue == self.issue) & deliveries.c.status.in_(DUE)
+        topics = (
+            select(subscribers.c.topics)
+            .where(subscribers.c.id == deliveries.c.subscriber_id)
+            .scalar_subquery()
+        )
         # Topics with nothing in this issue any more: no email this week.
-        unmatched = select(subscribers.c.id).where(subscribers.c.topics.not_in(list(variants)))
         conn.execute(
             update(deliveries)
-            .where(deliveries.c.issue == self.issue, due)
-            .where(deliveries.c.subscriber_id.in_(unmatched))
+            .where(due, topics.not_in(list(variants)))
             .values(status="skipped", updated_at=as_stored(now))
+        )
+        pinned = _variant_of(topics, variants)
+        conn.execute(
+            update(deliveries).where(due, deliveries.c.variant != pinned).values(variant=pinned)
         )
 
     def record_variants(
@@ -218,7 +228,7 @@ class Ledger:
             with self.engine.connect() as conn:
                 rows = [tuple(row) for row in conn.execute(query, values)]
         return [
-            Due(sid, email, status == "active", bounces, generation_of(_moment(confirmed)), variant)
+            Due(sid, email, status == "active", bounces, _generation(confirmed), variant)
             for sid, email, status, bounces, confirmed, variant in rows
         ]
 
@@ -236,20 +246,22 @@ class Ledger:
         return sqlite_sidecar(self.engine, f".send-{self.issue}.accepted")
 
     def record_accepted(self, accepted: list[Accepted]) -> None:
-        """Fold journaled acceptances into the table in one transaction (see
-        acceptance_journal.py); rows no longer due are left alone, so folding twice is safe.
+        """Fold journaled acceptances into the table in one transaction (see journal.py);
+        rows no longer due are left alone, so folding twice is safe.
 
-        One statement per second of acceptance times and per FOLD_CHUNK rows, not one per
-        row: a fold then takes a few statements however many messages it records."""
+        One statement per FOLD_CHUNK rows and second of acceptance times, compiled once and
+        run on the driver: SQLAlchemy's work on a 500-id IN list cost twice the database's."""
         by_second: dict[int, list[int]] = {}
         for record in accepted:
             by_second.setdefault(record.at, []).append(record.subscriber_id)
         resets = [record.subscriber_id for record in accepted if record.reset_bounces]
         with self.write_lock, self.engine.begin() as conn:
+            cursor = conn.connection.dbapi_connection.cursor()  # inside this transaction
             for second, ids in by_second.items():
-                at = datetime.fromtimestamp(second, UTC)
+                at = self._stamp(datetime.fromtimestamp(second, UTC))
                 for chunk in chunked(ids):
-                    conn.execute(_sent_rows(self.issue, chunk).values(updated_at=at))
+                    self._fold_statement.execute(cursor, _fold_values(self.issue, at, chunk))
+            cursor.close()
             for chunk in chunked(resets):
                 clear_failures(conn, chunk)
 
@@ -284,16 +296,33 @@ def chunked(ids: list[int], size: int = FOLD_CHUNK) -> list[list[int]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
-def _sent_rows(issue: str, ids: list[int]) -> Update:
-    return (
-        update(deliveries)
-        .where(
-            deliveries.c.issue == issue,
-            deliveries.c.subscriber_id.in_(ids),
-            deliveries.c.status.in_(DUE),
-        )
-        .values(status="sent", attempts=deliveries.c.attempts + 1, last_error="")
+# Accepted rows become sent: FOLD_CHUNK ids per statement, a short list padded with its last.
+_FOLD = (
+    update(deliveries)
+    .where(
+        deliveries.c.issue == bindparam("issue"),
+        deliveries.c.subscriber_id.in_([bindparam(f"id{n}") for n in range(FOLD_CHUNK)]),
+        deliveries.c.status.in_([literal_column(f"'{status}'") for status in DUE]),
     )
+    .values(
+        status=literal_column("'sent'"),
+        attempts=deliveries.c.attempts + literal_column("1"),
+        last_error=literal_column("''"),
+        updated_at=bindparam("at", type_=deliveries.c.updated_at.type),
+    )
+)
+
+
+def _fold_values(issue: str, at: object, ids: list[int]) -> dict[str, object]:
+    padded = ids + ids[-1:] * (FOLD_CHUNK - len(ids))
+    return {"issue": issue, "at": at, **{f"id{n}": value for n, value in enumerate(padded)}}
+
+
+def stamp_binder(engine: Engine) -> Callable[[datetime], object]:
+    """How the driver takes an `updated_at` value (for statements run on it directly)."""
+    dialect = engine.dialect
+    stamp_type = deliveries.c.updated_at.type.dialect_impl(dialect)
+    return stamp_type.bind_processor(dialect) or (lambda value: value)
 
 
 class LedgerWriter:
@@ -310,8 +339,7 @@ class LedgerWriter:
         self.write_lock = ledger.write_lock
         dialect = ledger.engine.dialect
         self._statement = DriverStatement(ledger.engine, _RECORD)
-        stamp_type = deliveries.c.updated_at.type.dialect_impl(dialect)
-        self._stamp = stamp_type.bind_processor(dialect) or (lambda value: value)
+        self._stamp = stamp_binder(ledger.engine)
         # The driver connection under `self.conn`: used only between SQLAlchemy transactions.
         self._raw = self.conn.connection.dbapi_connection
         self._autocommit = dialect.name == "sqlite"  # set up so in database.py
@@ -363,10 +391,15 @@ class LedgerWriter:
         self.conn.close()
 
 
-def _moment(value: datetime | str | None) -> datetime | None:
-    """A driver row's timestamp: SQLite's raw cursor hands back text, stored in UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _generation(confirmed_at: datetime | str | None) -> int:
+    """generation_of a driver row's timestamp. SQLite's raw cursor hands back text in UTC,
+    read here without making it aware (a third of the cost, once per subscriber)."""
+    if isinstance(confirmed_at, str):
+        confirmed_at = datetime.fromisoformat(confirmed_at)
+    if confirmed_at is not None and confirmed_at.tzinfo is None:
+        return (confirmed_at - _NAIVE_EPOCH) // _MICROSECOND
+    return generation_of(confirmed_at)
