@@ -209,7 +209,10 @@ def test_dry_run_test_copy_limit_and_rate(mail_project):
     store = populate(30)
     with smtp_server() as (smtp, server):
         dry = press_send(root, url, "--transport", smtp, "--dry-run")
-        assert "30 active subscriber(s), 0 already sent; at most 30 would be sent" in dry.stdout
+        assert (
+            "30 active subscriber(s), 0 of them paused or with nothing in their topics this week, "
+            "0 already sent; at most 30 would be sent"
+        ) in dry.stdout
         test = press_send(root, url, "--transport", smtp, "--test", "Editor@Example.com")
         assert test.returncode == 0 and server.count() == 1
         copy = email.message_from_bytes(server.received[0].data, policy=email.policy.default)

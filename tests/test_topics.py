@@ -89,8 +89,14 @@ def test_each_reader_gets_the_articles_in_their_topics_once(mail_project) -> Non
     until = SATURDAY + timedelta(weeks=2)
     assert store.set_preferences("paused@example.com", generation, (), until, NOW)
     with smtp_server() as (smtp, server):
+        dry = press_send(root, url, "--transport", smtp, "--dry-run")
         first = press_send(root, url, "--transport", smtp)
         again = press_send(root, url, "--transport", smtp)
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        "6 active subscriber(s), 2 of them paused or with nothing in their topics this week, "
+        "0 already sent; at most 4 would be sent"
+    ) in dry.stdout
     assert first.returncode == 0, first.stderr
     got = {r.recipient: titles_in(r.data) for r in server.received}
     assert got == {

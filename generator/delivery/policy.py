@@ -124,7 +124,7 @@ def send_digest(
             "preview you approved; review it with press digest, then send with its fingerprint"
         )
     if request.dry_run:
-        _dry_run(day, sending)
+        _dry_run(day, sending, sum(one.variant.recipients for one in prepared.variants))
         return None
     signer, factory = Signer.from_environment(), outgoing_transport(site, request.transport)
     _verify_live(prepared.rendered, request.verify_live, sending.say)
@@ -263,7 +263,8 @@ def _bind_fingerprint(
         )
 
 
-def _dry_run(day: date, sending: Sending) -> None:
+def _dry_run(day: date, sending: Sending, recipients: int) -> None:
+    """`recipients`: who the variants reach (active, not paused, something in their topics)."""
     store = sending.open_store()
     ledger = Ledger(store.engine, day.isoformat())
     try:
@@ -273,9 +274,11 @@ def _dry_run(day: date, sending: Sending) -> None:
         sending.say(f"A send of the {day} digest is running: these figures may lag behind it.")
     active = store.count_by_status()["active"]
     sent = ledger.counts().get("sent", 0)
+    resting = max(active - recipients, 0)
     sending.say(
-        f"Dry run for {day}: {active:,} active subscriber(s), {sent:,} already sent; "
-        f"at most {max(active - sent, 0):,} would be sent. Nothing was sent."
+        f"Dry run for {day}: {active:,} active subscriber(s), {resting:,} of them paused or "
+        f"with nothing in their topics this week, {sent:,} already sent; at most "
+        f"{max(recipients - sent, 0):,} would be sent. Nothing was sent."
     )
 
 
