@@ -23,6 +23,8 @@ from generator.digest.message import personalised_message, qp_url
 from generator.digest.preview import prepare_digest, write_preview
 from generator.digest.render import render_digest, render_subject, with_utm
 from generator.digest.schedule import digest_window, issue_for, past_issues, select_week
+from generator.site.newsletter import newsletter_pages
+from generator.site.session_memo import SessionMemo
 from generator.tokens import Signer, TokenError
 
 from conftest import NOW, REPO
@@ -361,3 +363,50 @@ def test_email_has_no_horizontal_overflow(preview_files: Path, browser, width: i
     assert overflow <= 0
     assert page.get_by_role("link", name="Unsubscribe").is_visible()
     page.close()
+
+
+def test_an_issue_page_is_rendered_again_only_when_what_it_links_to_moves(
+    example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # press serve keeps each issue's pages from one plan to the next (a SessionMemo): a new
+    # article elsewhere must not render every issue again, but a moved link target must.
+    import generator.site.newsletter as newsletter
+
+    site, articles = load_content(example_project)
+    week = select_week(articles, digest_window(site, ISSUE), NOW)
+    linker, target = week[0], next(a for a in articles if a not in week)
+    relative = target.source.name  # both live in posts/
+    linking = dataclasses.replace(linker, excerpt_html=f'<p>See <a href="{relative}">this</a>.</p>')
+    articles = [linking if a is linker else a for a in articles]
+    rendered: list[date] = []
+    real = newsletter.archived_email
+    monkeypatch.setattr(
+        newsletter,
+        "archived_email",
+        lambda site, week, day, everything: (
+            rendered.append(day) or real(site, week, day, everything)
+        ),
+    )
+    memo = SessionMemo()
+    first = newsletter_pages(site, articles, NOW, memo=memo)
+    issues = len(rendered)
+    assert issues >= 2 and ISSUE in rendered
+
+    memo.next_build()
+    rendered.clear()
+    later = dataclasses.replace(
+        target,
+        source=target.source.with_name("2099-01-01-not-yet.md"),
+        published=target.published.replace(year=2099),
+        url=site.absolute("posts/not-yet/"),
+    )
+    again = newsletter_pages(site, [*articles, later], NOW, memo=memo)
+    assert rendered == [] and again == first  # nothing it links to moved
+
+    memo.next_build()
+    moved = dataclasses.replace(target, url=site.absolute("posts/moved/"))
+    third = newsletter_pages(site, [moved if a is target else a for a in articles], NOW, memo=memo)
+    own = [day for day, listed in past_issues(site, articles, NOW).items() if target in listed]
+    # Only the issue whose excerpt links to it, and the one that lists it.
+    assert sorted(rendered) == sorted([ISSUE, *own]) and len(rendered) < issues
+    assert site.absolute("posts/moved/") in third[f"newsletter/{ISSUE}.md"]

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from html import unescape
+from pathlib import Path
 from urllib.parse import urlencode
 
 import css_inline
-from jinja2 import Environment
+from jinja2 import Environment, Template
 
 from generator.content.articles import Article
 from generator.content.links import absolute_html, source_urls
@@ -94,9 +96,15 @@ def render_digest(
 
 
 def render_subject(site: SiteConfig, week: list[Article], issue: date) -> str:
-    env = email_environment(site)
-    raw = env.from_string(site.digest.subject).render(site=site, articles=week, issue=issue)
+    template = _subject_template(site.root / "templates" / "email", site.digest.subject)
+    raw = template.render(site=site, articles=week, issue=issue)
     return " ".join(raw.split())  # CR, LF and runs of spaces can never reach a header
+
+
+@cache
+def _subject_template(folder: Path, source: str) -> Template:
+    # Compiled once per subject: the newsletter archive renders one subject per issue.
+    return template_environment(folder).from_string(source)
 
 
 def with_utm(url: str, site: SiteConfig, issue: date) -> str:

@@ -8,7 +8,8 @@ sent. press.js sizes the frame to the email."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import posixpath
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from generator.content.articles import Article
 from generator.content.front_matter import format_front_matter
 from generator.content.links import absolute_html, source_urls
+from generator.content.markup import link_values, resolve_source_link
 from generator.content.site_config import SiteConfig
 from generator.digest.render import render_digest
 from generator.digest.schedule import past_issues
@@ -39,7 +41,6 @@ def newsletter_pages(
     again."""
     issues = past_issues(site, articles, now)
     urls = source_urls(articles, site)
-    links = hash(tuple(sorted(urls.items())))
     pages = {INDEX: _index(site, issues)}
     for day, week in issues.items():
         if days is not None and day not in days:
@@ -49,11 +50,27 @@ def newsletter_pages(
             # The week is kept with the result, so the ids in the key stay its articles'.
             return week, _issue(site, day, week, urls), archived_email(site, week, day, articles)
 
-        key = (day, links, tuple(id(a) for a in week))
+        key = (day, tuple(id(a) for a in week), _linked_urls(site, week, urls))
         _week, issue, email = memo.get(key, make) if memo is not None else make()
         pages[f"newsletter/{day.isoformat()}.md"] = issue
         pages[archived_email_path(day)] = email
     return pages
+
+
+def _linked_urls(
+    site: SiteConfig, week: list[Article], urls: Mapping[str, str]
+) -> tuple[tuple[str, str | None], ...]:
+    """What an issue's pages take from the other articles: the URLs of those its excerpts
+    link to. Keyed on these rather than on every URL, a new article elsewhere in the corpus
+    renders no issue again."""
+    targets = set()
+    for article in week:
+        folder = posixpath.dirname(article.source.relative_to(site.content_dir).as_posix())
+        for value in link_values(article.excerpt_html):
+            found = resolve_source_link(value, folder)
+            if found is not None and found.target:
+                targets.add(found.target)
+    return tuple((target, urls.get(target)) for target in sorted(targets))
 
 
 def subscribe_page(site: SiteConfig) -> dict[str, str]:
