@@ -17,7 +17,7 @@ def files_of(site: Path) -> dict[str, bytes]:
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
 
 
-def test_the_cached_navigation_and_tabs_are_what_each_page_would_render(
+def test_the_cached_navigation_tabs_and_header_are_what_each_page_would_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from bench.corpus import make_corpus
@@ -25,6 +25,7 @@ def test_the_cached_navigation_and_tabs_are_what_each_page_would_render(
     cached = make_corpus(tmp_path / "cached", 24)
     build_all(cached, BuildOptions(now=NOW))
     monkeypatch.setattr(plugin, "frame_key", lambda *args: None)  # every page renders its own
+    monkeypatch.setattr(plugin, "header_key", lambda *args: None)
     fresh = make_corpus(tmp_path / "fresh", 24)
     build_all(fresh, BuildOptions(now=NOW))
     made, expected = files_of(cached / "site"), files_of(fresh / "site")

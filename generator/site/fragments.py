@@ -6,7 +6,8 @@ documentation) keeps what its body rendered under `key` for one build; a key of 
 the body every time. `frame_key(page, nav)` is such a key for the navigation and the tabs: what
 they show depends only on where each of their links points from this page and on which items
 are active, so pages that agree on both get the same HTML. A page that is itself in the
-navigation shows its table of contents there: it gets no key.
+navigation shows its table of contents there: it gets no key. `header_key` does the same for
+the header, whose only per-page parts are the title and two relative links.
 """
 
 from __future__ import annotations
@@ -57,6 +58,25 @@ def frame_key(name: str, page: Any, nav: Navigation | None) -> tuple[Any, ...] |
     targets = tuple(get_relative_url(p.url, here) for p in nav.pages)
     home = get_relative_url(nav.homepage.url, here) if nav.homepage is not None else None
     return (name, targets, home, tuple(_active(nav.items)))
+
+
+def header_key(page: Any, nav: Navigation | None, config: Any) -> tuple[Any, ...] | None:
+    """The key of Material's header on `page`: the same on every page that shows the same
+    title and reaches the home page and logo by the same relative URLs (sticky tabs, which
+    live in the header, are not cached with it)."""
+    if page is None or nav is None or "navigation.tabs.sticky" in config.theme.get("features", ()):
+        return None
+    here = page.url
+    home = config.extra.get("homepage") or (nav.homepage.url if nav.homepage else "")
+    logo = config.theme.get("logo")
+    title = page.meta.get("title") if page.meta and page.meta.get("title") else page.title
+    # The home page's URL is often "": relative to the page, it still names the page's depth.
+    return (
+        "header",
+        get_relative_url(home, here),
+        get_relative_url(logo, here) if logo else None,
+        str(title),
+    )
 
 
 def with_material_prefix(env: Any, theme_dirs: list[str], custom_dir: str | None) -> None:

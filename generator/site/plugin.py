@@ -41,6 +41,7 @@ from generator.site.fragments import (
     FragmentCache,
     forget_fragments,
     frame_key,
+    header_key,
     with_material_prefix,
 )
 from generator.site.generated_pages import GeneratedPages
@@ -162,6 +163,7 @@ class PressPlugin(BasePlugin):
         env.add_extension(FragmentCache)
         forget_fragments(env)
         env.globals["press_frame_key"] = frame_key
+        env.globals["press_header_key"] = header_key
         with_material_prefix(env, config.theme.dirs, config.theme.custom_dir)
         return env
 
