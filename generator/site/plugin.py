@@ -48,6 +48,7 @@ from generator.site.generated_pages import GeneratedPages
 from generator.site.html_fixes import MATERIAL_FIXES
 from generator.site.options import BuildOptions
 from generator.site.page_context import fill_context
+from generator.site.page_inputs import ArticlePrints
 from generator.site.page_sources import prepare_page
 from generator.site.parallel_pages import PageWriter
 
@@ -75,6 +76,7 @@ class PressPlugin(BasePlugin):
         # article whose text changed.
         self.shows: dict[str, set[Path]] = {}
         self.generated = GeneratedPages()  # newsletter, tags, /subscribe/, the coming email
+        self.article_prints = ArticlePrints()  # press serve: each article's part, build to build
         self.templates = _CompiledTemplates()  # compiled once per session, by their source
         self.files = Files([])
 
@@ -102,6 +104,7 @@ class PressPlugin(BasePlugin):
         self.related = RelatedReading(articles, options.now)
         self.shows = {}
         self.generated.next_build()
+        self.article_prints.next_build()
         config.site_name, config.site_url = site.name, site.url
         config.site_description = site.description
         config.extra["press"] = _template_settings(site)
