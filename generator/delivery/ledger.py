@@ -8,7 +8,7 @@ permanent failure; never retried), skipped (no longer active when its turn came)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -391,15 +391,8 @@ class LedgerWriter:
         self.conn.close()
 
 
-_NAIVE_EPOCH = datetime(1970, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
-
-
 def _generation(confirmed_at: datetime | str | None) -> int:
-    """generation_of a driver row's timestamp. SQLite's raw cursor hands back text in UTC,
-    read here without making it aware (a third of the cost, once per subscriber)."""
+    """generation_of a driver row's timestamp: SQLite's raw cursor hands back text (UTC)."""
     if isinstance(confirmed_at, str):
         confirmed_at = datetime.fromisoformat(confirmed_at)
-    if confirmed_at is not None and confirmed_at.tzinfo is None:
-        return (confirmed_at - _NAIVE_EPOCH) // _MICROSECOND
     return generation_of(confirmed_at)

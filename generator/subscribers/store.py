@@ -69,14 +69,19 @@ class Subscriber:
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = EPOCH.replace(tzinfo=None)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def generation_of(confirmed_at: datetime | None) -> int:
     """Which subscription of an address this is: its confirmation moment in microseconds
-    (0 for one never confirmed here, e.g. imported)."""
+    (0 for one never confirmed here, e.g. imported). A moment without a zone is UTC, as
+    stored; it is taken as it is (a send asks once per subscriber)."""
     if confirmed_at is None:
         return 0
-    return (confirmed_at - EPOCH) // timedelta(microseconds=1)  # exact, unlike a float
+    if confirmed_at.tzinfo is None:
+        return (confirmed_at - _NAIVE_EPOCH) // _MICROSECOND
+    return (confirmed_at - EPOCH) // _MICROSECOND  # exact, unlike a float
 
 
 @dataclass(frozen=True)
