@@ -107,8 +107,8 @@ def setup(dest: Path, subscribers: int, variants: int = 1):
     topics = variant_of_topics([one.variant for one in prepared.variants])
     templates = prepared.templates()
     issue = Issue(prepared.template, templates, topics if variants > 1 else None, [])
-    issue.prebuilt.extend(prebuilt_ring(site, issue, choices, min(RING, subscribers)))
-    return root, site, issue, store
+    ring = list(prebuilt_ring(site, issue, choices, min(RING, subscribers)))
+    return root, site, replace(issue, prebuilt=ring), store
 
 
 def prebuilt_ring(site, issue: Issue, choices: list[tuple[str, ...]], size: int):
