@@ -72,7 +72,10 @@ def recording(
         later = False  # rendered by the writer's processes
         if old and (old.fingerprint, old.dest) == (fingerprint, dest) and _exists(page):
             assert entries is not None
-            entries.extend(old.entries)
+            if writer is not None:  # joins the index when the writer's pages do
+                writer.already_made(old.entries, None)
+            else:
+                entries.extend(old.entries)
             press.shows[src] = set(old.shows)
             made, built.kept = old.entries, built.kept + 1
         elif writer is not None:

@@ -105,12 +105,19 @@ class LiveSite:
         self.session: Any = None  # the first configuration: its plugins last the session
         self.plugins: dict[str, Any] = {}  # the session's plugins (see _config)
         self.mount_path = "/"  # where mkdocs.yml's site_url puts the site, as `mkdocs serve`
+        self.writers = 1  # processes that render the pages of a rebuild (see start)
 
     def start(self, jobs: int = 1) -> Update:
         """The first build. With `jobs` > 1, that many processes read the articles and draw
-        the share cards: only before the server's threads start is forking safe."""
+        the share cards (only before the server's threads start), and that many render the
+        pages of this build and of every later planned or full one. Those later processes
+        are forked while the server's threads run; they only render pages and write files,
+        their log records go back to this process rather than to a stream, and CPython
+        resets the logging locks in a forked child, so no lock another thread held is
+        waited for."""
         self.session = self._config()
         self.session.plugins.on_startup(command="serve", dirty=False)
+        self.writers = jobs
         return self.rebuild(jobs=jobs)
 
     def stop(self) -> None:
@@ -168,12 +175,12 @@ class LiveSite:
         built = BuiltSite(config)
         kept = keeping_site(self.site_dir) if earlier else nullcontext(None)
         writer = None
-        if jobs > 1 and earlier is None:  # the pages rendered by `jobs` processes
+        if self.writers > 1:  # the pages rendered by that many processes
 
             def shown(page: Any) -> set[Path]:
                 return set(plugin.shows.get(page.file.src_uri, ()))
 
-            writer = plugin.page_writer = PageWriter(jobs, keep=shown)
+            writer = plugin.page_writer = PageWriter(self.writers, keep=shown)
         try:
             with recording(built, earlier, writer), kept as site:
                 mkdocs_build.build(config, serve_url=self.serve_url)

@@ -23,6 +23,7 @@ from generator.site.forked import Forked
 from generator.site.mkdocs_seam import build_page, page_loop_calls, search_entries
 
 Call = tuple[tuple[Any, ...], dict[str, Any]]
+Made = tuple[list[dict[str, Any]], Any]  # a page's search entries, and what `keep` read off it
 
 
 class PageWriter:
@@ -31,14 +32,23 @@ class PageWriter:
         self.calls: list[Call] = []
         self.render_page: Callable[..., None] = build_page  # MkDocs' own
         self.keep = keep  # called with each page once rendered, in its process
-        self.results: list[tuple[list[dict[str, Any]], Any]] = []  # per page: entries, kept
+        self.results: list[Made] = []  # per page: entries, kept
+        # Pages an earlier build wrote and this one keeps (`press serve`), by their place
+        # among the calls: their entries join the index in page order, like a serial build's.
+        self.made: dict[int, Made] = {}
 
     def defer(self, *args: Any, **kwargs: Any) -> None:
         self.calls.append((args, kwargs))
 
+    def already_made(self, entries: list[dict[str, Any]], kept: Any) -> None:
+        """A page in the loop that is not rendered again: it keeps `entries` in the index."""
+        self.made[len(self.calls)] = (entries, kept)
+        self.calls.append(((), {}))
+
     def flush(self, config: Any) -> None:
         """Render the deferred pages across the processes, then keep their side effects."""
         calls, self.calls = self.calls, []
+        made, self.made = self.made, {}
         if not calls:
             return
         entries = search_entries(config)
@@ -46,7 +56,12 @@ class PageWriter:
         entries = entries if entries is not None else []
         start = len(entries)
         share = partial(
-            _render_share, self.render_page, jobs=jobs, calls=calls, entries=entries, keep=self.keep
+            _render_share,
+            self.render_page,
+            jobs=jobs,
+            calls=[c for i, c in enumerate(calls) if i not in made],
+            entries=entries,
+            keep=self.keep,
         )
         children = [Forked(partial(_collect, share, k)) for k in range(1, jobs)]
         results: dict[int, Any] = {}
@@ -59,10 +74,15 @@ class PageWriter:
                 child.abandon()
         del entries[start:]
         self.results = []
+        rendered = iter(range(len(calls) - len(made)))
         for index in range(len(calls)):
-            added, records, kept = results[index]
+            if index in made:
+                added, kept = made[index]
+                records = []
+            else:
+                added, records, kept = results[next(rendered)]
+                self.results.append((added, kept))
             entries.extend(added)
-            self.results.append((added, kept))
             for record in records:
                 logging.getLogger(record.name).handle(record)
 
@@ -74,7 +94,7 @@ def pages_deferred(writer: PageWriter) -> Iterator[None]:
         with page_loop_calls(writer.defer):
             yield
     finally:
-        writer.calls = []
+        writer.calls, writer.made = [], {}
 
 
 class _Records(logging.Handler):
