@@ -18,6 +18,7 @@ from generator.blog.plan import (
     PlannedPage,
     pages_changed,
     plan_blog,
+    same_pages,
 )
 from generator.content.articles import Article
 from generator.content.loader import load_content
@@ -178,6 +179,18 @@ def test_a_deleted_article_removes_its_page_and_shifts_the_rest(example):
     assert {made[4].path, made[6].path} <= changed  # their neighbour went
     assert {"page/2/", "page/3/"} <= changed and "" not in changed
     assert "page/3/" in before.urls and "page/3/" not in after.urls  # 11 → 10: two pages
+
+
+def test_a_re_dated_article_keeps_the_same_pages_and_a_deleted_one_does_not(example):
+    """What lets `press serve` plan a re-dated article again in place (live.py)."""
+    site, articles = example
+    made = corpus(articles, 12)
+    before = plan_blog(made, site, NOW)
+    moved = list(made)
+    moved[7] = dataclasses.replace(made[7], published=made[1].published + timedelta(hours=1))
+    after = plan_blog(moved, site, NOW)
+    assert same_pages(before, after) and pages_changed(before, after)
+    assert not same_pages(before, plan_blog(made[:7] + made[8:], site, NOW))
 
 
 def test_a_text_edit_changes_the_pages_that_show_the_article_and_no_others(example):

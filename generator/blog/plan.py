@@ -155,6 +155,16 @@ def pages_changed(before: BlogPlan, after: BlogPlan) -> set[str]:
     return {url for url in old.keys() | new.keys() if old.get(url) != new.get(url)}
 
 
+def same_pages(before: BlogPlan, after: BlogPlan) -> bool:
+    """Whether two plans have the same pages, each with the same kind, template, title and
+    heading: they differ at most in what the pages list and in their neighbours."""
+    return _shapes(before) == _shapes(after)
+
+
+def _shapes(plan: BlogPlan) -> list[tuple[str, Kind, str, str, str, str]]:
+    return [(p.url, p.kind, p.template, p.title, p.shown_heading, p.view) for p in plan.pages]
+
+
 def _post_pages(shown: list[Article]) -> list[PlannedPage]:
     """A page per article, in URL order; its neighbours are the articles published just
     before and just after it (rel=prev, rel=next)."""

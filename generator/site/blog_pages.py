@@ -60,6 +60,26 @@ class BlogFiles:
         return BlogFiles(planned, dict(self.source_of), views, dict(self.post_sources))
 
 
+def replanned_files(blog: BlogFiles, plan: BlogPlan) -> BlogFiles | None:
+    """`blog`'s files for a new plan of the same pages, whose lists and neighbours may differ
+    (`press serve`, after an article moved); None when a page of the plan has no file there,
+    or a post's file is another article's."""
+    made = BlogFiles(source_of=dict(blog.source_of), post_sources=dict(blog.post_sources))
+    for planned in plan.pages:
+        if planned.kind is not Kind.POST and planned.kind not in LISTS:
+            continue
+        src_uri = blog.source_of.get(planned.url)
+        if src_uri is None:
+            return None
+        before = blog.planned[src_uri]
+        if planned.kind is Kind.POST and before.articles[0].source != planned.articles[0].source:
+            return None
+        made.planned[src_uri] = planned
+        if planned.kind in LISTS:
+            made.views.setdefault(planned.view, []).append(planned)
+    return made
+
+
 def list_source(url: str) -> str:
     """The source URI of a generated list page: `archive/2026/` → `archive/2026.md`."""
     return HOME if url == "" else url.rstrip("/") + ".md"
@@ -152,6 +172,12 @@ def _adopt(files: Files, in_nav: set[int]) -> None:
         index = files.get_file_from_path(f"{folder}/index.md") if folder else None
         if index is not None and index.page is not None and index.page is not page:
             page.parent = index.page
+
+
+def set_neighbours(files: Files, blog: BlogFiles) -> None:
+    """The blog's pages take their parents and neighbours from `blog` again (a new plan)."""
+    page_of = {url: files.get_file_from_path(src).page for url, src in blog.source_of.items()}
+    _belong(page_of, blog)
 
 
 def _belong(page_of: dict[str, Page | None], blog: BlogFiles) -> None:

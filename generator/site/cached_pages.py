@@ -10,7 +10,7 @@ override is narrow, made in the documented `on_page_markdown` event: the page's 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from html import escape
 from typing import Any
 from urllib.parse import urlunsplit
@@ -57,6 +57,20 @@ def relative_links(
     return rewrite_links(html, _resolver(src_uri, page_url, files, anchor_base))
 
 
+def link_targets(links: Iterable[str], src_uri: str, files: Files) -> list[tuple[str, str | None]]:
+    """Where the relative links written in the source file `src_uri` lead now: per link to
+    a file, that file's URL (None when no file has that path)."""
+    folder = posixpath.dirname(src_uri)
+    found = []
+    for link in links:
+        resolved = resolve_source_link(link, folder)
+        if resolved is None or not resolved.target:
+            continue
+        file = files.get_file_from_path(resolved.target)
+        found.append((link, file.url if file is not None else None))
+    return found
+
+
 def _resolver(
     src_uri: str, page_url: str, files: Files, anchor_base: str | None
 ) -> Callable[[str], str]:
@@ -77,17 +91,26 @@ def _resolver(
     return resolve
 
 
-def render_with(page: Page, convert: Callable[[str], tuple[str, list[dict[str, Any]]]]) -> None:
+Relative = Callable[[str, str, str, Files], str]  # as `relative_links`
+
+
+def render_with(
+    page: Page,
+    convert: Callable[[str], tuple[str, list[dict[str, Any]]]],
+    relative: Relative = relative_links,
+    anchors: Callable[[str], set[str]] = anchor_ids,
+) -> None:
     """Makes `page.render` convert with `convert`, the site's one Markdown parser (or what it
     made before): for the pages press generates (list pages, newsletter issues, tags) and the
     home page, instead of a new parser per page. What MkDocs' own render adds is redone: links
-    resolved relative to the page and the ids it offers (titles are in their metadata)."""
+    resolved relative to the page (`relative`) and the ids it offers (`anchors`; titles are in
+    their metadata)."""
 
     def render(config: Any, files: Files) -> None:
         html, toc = convert(page.markdown or "")
-        page.content = relative_links(html, page.file.src_uri, page.url, files)
+        page.content = relative(html, page.file.src_uri, page.url, files)
         page.toc = get_toc(toc)
-        page.present_anchor_ids = anchor_ids(html)
+        page.present_anchor_ids = set(anchors(html))
 
     page.render = render  # type: ignore[method-assign]
 

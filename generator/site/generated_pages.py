@@ -22,8 +22,10 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils.meta import get_data
 
 from generator.content.articles import Article
+from generator.content.markup import link_values
 from generator.content.site_config import SiteConfig
 from generator.digest.preview import prepare_upcoming, sample_copy
+from generator.site.cached_pages import anchor_ids, link_targets, relative_links
 from generator.site.forked import Forked
 from generator.site.newsletter import INDEX, newsletter_pages, subscribe_page
 from generator.site.options import BuildOptions
@@ -43,16 +45,25 @@ class GeneratedPages:
         self.conversions: SessionMemo[Conversion] = SessionMemo()
         self.issues: SessionMemo[Any] = SessionMemo()
         self.ahead: dict[str, Conversion] = {}  # converted ahead, each used once
+        # Under `press serve`: each page's HTML with its links made relative to it, by what
+        # decides that (the HTML, the page, where its links lead now), and the ids it offers.
+        self.relatives: SessionMemo[str] = SessionMemo()
+        self.links: SessionMemo[tuple[str, ...]] = SessionMemo()
+        self.anchors: SessionMemo[set[str]] = SessionMemo()
         self.converting: Forked[dict[str, Any]] | None = None
 
     def next_build(self) -> None:
-        self.conversions.next_build()
-        self.issues.next_build()
+        for memo in self._memos:
+            memo.next_build()
 
     def forget(self) -> None:
         """Drops what earlier builds made: the next may have other settings or templates."""
-        self.conversions.forget()
-        self.issues.forget()
+        for memo in self._memos:
+            memo.forget()
+
+    @property
+    def _memos(self) -> tuple[SessionMemo[Any], ...]:
+        return (self.conversions, self.issues, self.relatives, self.links, self.anchors)
 
     def add(
         self,
@@ -112,6 +123,19 @@ class GeneratedPages:
         if made is not None:
             self.conversions.remember(markdown, made)
         return self.conversions.get(markdown, lambda: renderer.render(markdown))
+
+    def relative(self, html: str, src_uri: str, page_url: str, files: Files) -> str:
+        """A generated page's HTML with its links relative to the page (cached_pages.py)."""
+        if not self.remembers:
+            return relative_links(html, src_uri, page_url, files)
+        links = self.links.get(html, lambda: tuple(link_values(html)))
+        key = (html, src_uri, page_url, tuple(link_targets(links, src_uri, files)))
+        return self.relatives.get(key, lambda: relative_links(html, src_uri, page_url, files))
+
+    def anchor_ids(self, html: str) -> set[str]:
+        if not self.remembers:
+            return anchor_ids(html)
+        return self.anchors.get(html, lambda: anchor_ids(html))
 
     def stop(self) -> None:
         """The converting process is not waited for (a failed build, or the end of one)."""

@@ -10,9 +10,14 @@ After a save:
   or it under "Read next"), the generated pages whose source changed (the newsletter issue
   that lists it, tag pages, the coming email), its share card, the feeds and the search
   index ("pages");
-- any other change to articles only (new, moved, re-dated, recategorised, drafted or deleted)
-  makes the blog plan again and runs MkDocs' build over it, but writes
-  only the pages whose fingerprint changed ("planned");
+- an edit that moves articles between pages (re-dated, recategorised, retagged) while the
+  new blog plan has the same pages makes the plan again in place: the pages it lists
+  differently, the posts whose "Read next" or neighbours changed, the pages that showed the
+  articles, the generated pages that changed and the sitemap are written again, without
+  MkDocs' build ("replanned");
+- any other change to articles only (new, deleted, drafted, a URL or a list page more or
+  fewer) makes the blog plan again and runs MkDocs' build over it, but writes only the
+  pages whose fingerprint changed ("planned");
 - anything else (a template, mkdocs.yml, site_config/, other content) builds it all ("full").
 Each way the site is the same, byte for byte, as a fresh full build
 (tests/test_live_preview.py makes the nine edits the preview must get right).
@@ -30,6 +35,7 @@ from urllib.parse import urlsplit
 import mkdocs.commands.build as mkdocs_build
 from mkdocs.config import load_config
 
+from generator.blog.plan import pages_changed, same_pages
 from generator.content.articles import Article
 from generator.content.loader import load_content, reread_article
 from generator.content.problems import display_path
@@ -44,9 +50,10 @@ from generator.site.built_pages import (
     write_search_index,
 )
 from generator.site.mkdocs_adapter import press_plugin
-from generator.site.mkdocs_seam import own_plugins, search_entries
+from generator.site.mkdocs_seam import build_theme_template, own_plugins, search_entries
 from generator.site.newsletter import issues_showing
 from generator.site.options import BuildOptions
+from generator.site.page_inputs import shown_in_read_next
 from generator.site.parallel_pages import PageWriter
 from generator.site.tags import tag_pages
 
@@ -91,7 +98,7 @@ def placement(article: Article) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Update:
-    kind: str  # "none", "pages" (only what showed the articles), "planned" or "full"
+    kind: str  # "none", "pages" (only what showed the articles), "replanned", "planned", "full"
     pages: int  # pages written
 
 
@@ -133,19 +140,27 @@ class LiveSite:
         if not changed and self.built is not None:
             return Update("none", 0)
         built = self.built
-        fresh = _reread(built, changed) if built else None  # may raise ContentError
-        if built is None or fresh is None:
+        reread = _reread(built, changed) if built else None  # may raise ContentError
+        if built is None or reread is None:
             articles_only = built is not None and _only_articles(built, changed)
             return self.rebuild(now_seen, built if articles_only else None, changed)
+        fresh, stay = reread
         if not fresh:  # saved as it was
             self.seen = now_seen
             return Update("none", 0)
         self.built = None  # unusable should rendering fail half-way: the next save rebuilds
-        written = self._render_dependents(built, fresh)
-        if written is None:
-            return self.rebuild(now_seen)
+        if stay:
+            written = self._render_dependents(built, fresh)
+            if written is None:
+                return self.rebuild(now_seen)
+            kind = "pages"
+        else:
+            written = self._replan(built, fresh)
+            if written is None:  # the plan has other pages: MkDocs builds it
+                return self.rebuild(now_seen, built, changed)
+            kind = "replanned"
         self.built, self.seen = built, now_seen
-        return Update("pages", written)
+        return Update(kind, written)
 
     def rebuild(
         self,
@@ -211,14 +226,59 @@ class LiveSite:
     def _render_dependents(self, built: BuiltSite, fresh: dict[Path, Article]) -> int | None:
         """Pages written, or None when the change needs a full build."""
         plugin = press_plugin(built.config)
-        generated = _take_articles(plugin, fresh, self.options)
+        site = plugin.site
+        for path, article in fresh.items():
+            plugin.articles[display_path(path, site.content_dir)] = article
+        plugin.visible = [fresh.get(a.source, a) for a in plugin.visible]
+        plugin.take_articles(fresh)
+        plugin.related = RelatedReading(list(plugin.articles.values()), self.options.now)
+        days = issues_showing(site, list(plugin.articles.values()), self.options.now, set(fresh))
+        generated = _take_generated(plugin, self.options, days)
+        if generated is None:
+            return None
+        return self._write_again(built, fresh, generated)
+
+    def _replan(self, built: BuiltSite, fresh: dict[Path, Article]) -> int | None:
+        """Pages written after articles moved (re-dated, recategorised, retagged, drafted)
+        when the new plan has the same pages: the blog plan is made again, and only the
+        pages it lists differently, the posts whose "Read next" changed, the pages that
+        showed the articles and the generated pages that changed are written again, with
+        the sitemap (it holds each page's date). None when the plan has other pages."""
+        plugin = press_plugin(built.config)
+        site, now = plugin.site, self.options.now
+        earlier = list(plugin.articles.values())
+        everything = [fresh.get(a.source, a) for a in earlier]
+        before, after = plugin.plan, plugin.plan_for(everything)
+        if not same_pages(before, after):
+            return None
+        read_next = {a.source: _read_next(plugin.related, a) for a in plugin.visible}
+        days = issues_showing(site, earlier, now, set(fresh))  # the issues they left
+        if not plugin.take_plan(after, fresh):
+            return None
+        days |= issues_showing(site, everything, now, set(fresh))
+        generated = _take_generated(plugin, self.options, days)
         if generated is None:
             return None
         targets = set(generated)
+        blog = plugin.blog
+        targets |= {blog.source_of[u] for u in pages_changed(before, after) if u in blog.source_of}
+        for article in plugin.visible:
+            if read_next.get(article.source) != _read_next(plugin.related, article):
+                targets.add(display_path(article.source, site.content_dir))
+        written = self._write_again(built, fresh, targets)
+        sitemap = "sitemap.xml"
+        if sitemap in built.config.theme.static_templates:
+            config, _, nav, env = built.pages[0].call[0][:4]
+            build_theme_template(sitemap, env, plugin.files, config, nav)
+        return written
+
+    def _write_again(self, built: BuiltSite, fresh: dict[Path, Article], targets: set[str]) -> int:
+        """Writes again the pages made from `targets` (source URIs), the articles' own pages
+        and those that showed them, then the search index, the feeds and the share cards."""
+        plugin = press_plugin(built.config)
+        targets = set(targets)
         for path in fresh:
-            uri = display_path(path, plugin.site.content_dir)
-            if uri in built.at:
-                targets.add(uri)
+            targets.add(display_path(path, plugin.site.content_dir))
             targets |= plugin.showing(path)
         order = sorted(built.at[uri] for uri in targets if uri in built.at)
         # As MkDocs builds: every page read before any is written, since a list page writes
@@ -241,25 +301,31 @@ def _only_articles(built: BuiltSite, changed: set[Path]) -> bool:
     return all(path.suffix == ".md" and path.is_relative_to(posts) for path in changed)
 
 
-def _reread(built: BuiltSite, changed: set[Path]) -> dict[Path, Article] | None:
-    """The saved articles, read and checked again; None unless every changed file is an
-    article that stays where it was (see `placement`)."""
+def _reread(built: BuiltSite, changed: set[Path]) -> tuple[dict[Path, Article], bool] | None:
+    """The saved articles, read and checked again, and whether every one stays where it was
+    (see `placement`); None unless every changed file is a known article whose title, if
+    it changed, no other post shows."""
     plugin = press_plugin(built.config)
     known = {a.source: a for a in plugin.articles.values()}
     if not changed <= known.keys() or search_entries(built.config) is None:
         return None
     fresh: dict[Path, Article] = {}
+    stay = True
     for path in sorted(changed):
         if not path.is_file():
             return None
         article = reread_article(path, plugin.site, list(plugin.articles.values()))
-        if placement(article) != placement(known[path]):
-            return None
         if article.title != known[path].title and _listed_by_title(plugin, path):
             return None  # other posts' related links show that title: plan again
+        stay = stay and placement(article) == placement(known[path])
         if article != known[path]:
             fresh[path] = article
-    return fresh
+    return fresh, stay
+
+
+def _read_next(related: RelatedReading, article: Article) -> list[tuple[Any, ...]]:
+    """What a post's "Read next" shows."""
+    return [shown_in_read_next(a) for a in related.for_article(article)]
 
 
 def _listed_by_title(plugin: Any, path: Path) -> bool:
@@ -273,21 +339,13 @@ def _listed_by_title(plugin: Any, path: Path) -> bool:
     )
 
 
-def _take_articles(
-    plugin: Any, fresh: dict[Path, Article], options: BuildOptions
-) -> set[str] | None:
-    """Puts the edited articles in the plugin's model and refreshes the pages press generates
-    from it; returns the source URIs of those pages that changed (the static files among
-    them are written), or None when one would be new."""
+def _take_generated(plugin: Any, options: BuildOptions, days: set[Any]) -> set[str] | None:
+    """Refreshes the pages press generates from the plugin's model (the newsletter issues of
+    `days`, the tags, the coming email); returns the source URIs of those pages that changed
+    (the static files among them are written), or None when one would be new."""
     site = plugin.site
-    for path, article in fresh.items():
-        plugin.articles[display_path(path, site.content_dir)] = article
-    plugin.visible = [fresh.get(a.source, a) for a in plugin.visible]
-    plugin.take_articles(fresh)
     everything = list(plugin.articles.values())
-    plugin.related = RelatedReading(everything, options.now)
     generated = plugin.generated
-    days = issues_showing(site, everything, options.now, set(fresh))
     sources = generated.newsletter(site, everything, options, days)
     sources.update(tag_pages(site, everything, options.now))
     if options.email_preview:

@@ -6,6 +6,8 @@ events and public structures. These do not, and each is named in `SEAM`, so that
 - `mkdocs.commands.build._build_page`: the page loop's step, recorded and replayed by the live
   preview (built_pages.py) and spread across processes by `press build --jobs` (parallel_pages);
 - `mkdocs.commands.build._populate_page`: a page read again after an edit (live preview);
+- `mkdocs.commands.build._build_theme_template`: the sitemap written again after articles
+  moved between the pages of an unchanged plan (live preview: their dates are in it);
 - `mkdocs.utils.clean_directory`: skipped when the preview writes only what changed;
 - the `plugin_cache` of the `plugins` option: MkDocs shares plugin instances across loads of
   a configuration within a process, which a second build must not;
@@ -22,6 +24,7 @@ from typing import Any
 SEAM: tuple[tuple[str, str], ...] = (
     ("mkdocs.commands.build", "_build_page"),
     ("mkdocs.commands.build", "_populate_page"),
+    ("mkdocs.commands.build", "_build_theme_template"),
     ("mkdocs.utils", "clean_directory"),
     ("mkdocs.config.defaults:MkDocsConfig.plugins", "plugin_cache"),
 )
@@ -60,6 +63,13 @@ def populate_page(page: Any, config: Any, files: Any) -> None:
     import mkdocs.commands.build as mkdocs_build
 
     mkdocs_build._populate_page(page, config, files)
+
+
+def build_theme_template(name: str, env: Any, files: Any, config: Any, nav: Any) -> None:
+    """MkDocs writes one of the theme's own templates (`sitemap.xml`, with its .gz) again."""
+    import mkdocs.commands.build as mkdocs_build
+
+    mkdocs_build._build_theme_template(name, env, files, config, nav)
 
 
 @contextmanager

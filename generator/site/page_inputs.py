@@ -14,13 +14,13 @@ The site configuration and the templates are not in it: a change to those rebuil
 from __future__ import annotations
 
 import hashlib
-import posixpath
 from collections.abc import Iterable
 from typing import Any
 
 from generator.blog.plan import LISTS
 from generator.content.articles import Article
-from generator.content.markup import link_values, resolve_source_link
+from generator.content.markup import link_values
+from generator.site.cached_pages import link_targets
 from generator.site.page_context import post_links
 from generator.site.session_memo import SessionMemo
 
@@ -72,7 +72,7 @@ class PagePrints:
         if article is not None:
             parts.append(self._post(article, page.file.src_uri))
             parts.append(post_links(article, press.articles, press.blog))
-            parts.append([_shown(a) for a in press.related.for_article(article)])
+            parts.append([shown_in_read_next(a) for a in press.related.for_article(article)])
         elif planned is not None and planned.kind in LISTS:
             pages = [p.url for p in press.blog.views[planned.view]]
             sources = press.blog.post_sources
@@ -138,19 +138,11 @@ def _links(items: Iterable[Any]) -> list[Any]:
     ]
 
 
-def _shown(article: Article) -> tuple[Any, ...]:
+def shown_in_read_next(article: Article) -> tuple[Any, ...]:
     """What "Read next" shows of an article."""
     return (article.path, article.title, article.published, article.read_time)
 
 
 def _targets(links: list[str], src_uri: str, press: Any) -> list[tuple[str, str | None]]:
     """Where the relative links of a post's HTML lead now (a file's URL, or None)."""
-    files, folder = press.files, posixpath.dirname(src_uri)
-    found = []
-    for link in links:
-        resolved = resolve_source_link(link, folder)
-        if resolved is None or not resolved.target:
-            continue
-        file = files.get_file_from_path(resolved.target)
-        found.append((link, file.url if file is not None else None))
-    return found
+    return link_targets(links, src_uri, press.files)

@@ -38,7 +38,10 @@ def prepare_page(press: Any, page: Page) -> None:
         render_heading(page, planned.shown_heading)
         return
     if page.file.generated_by == "press" or page.file.src_uri == HOME:
-        render_with(page, partial(press.generated.convert, site))
+        generated = press.generated
+        render_with(
+            page, partial(generated.convert, site), generated.relative, generated.anchor_ids
+        )
 
 
 def last_modified(press: Any, page: Page) -> datetime:

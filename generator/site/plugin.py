@@ -34,6 +34,8 @@ from generator.site.blog_pages import (
     BlogFiles,
     add_blog_files,
     blog_navigation,
+    replanned_files,
+    set_neighbours,
 )
 from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import bundle_on_interaction
@@ -68,6 +70,7 @@ class PressPlugin(BasePlugin):
         self.articles: dict[str, Article] = {}  # by src_uri relative to content/
         self.visible: list[Article] = []
         self.plan = BlogPlan(())
+        self.layout = BlogLayout()
         self.blog = BlogFiles()
         self.related = RelatedReading([], current_time())
         self.page_writer: PageWriter | None = None  # set by `press build --jobs N`
@@ -95,13 +98,8 @@ class PressPlugin(BasePlugin):
         self.site = site
         self.articles = {display_path(a.source, site.content_dir): a for a in articles}
         home = _home_title(Path(config.docs_dir) / HOME)
-        layout = BlogLayout(per_page=site.posts_per_page, home_title=home or site.name)
-        self.plan = plan_blog(
-            articles, site, options.now, layout, options.include_drafts, options.email_preview
-        )
-        posts = self.plan.of_kind(Kind.POST)
-        self.visible = sorted((p.articles[0] for p in posts), key=_published, reverse=True)
-        self.related = RelatedReading(articles, options.now)
+        self.layout = BlogLayout(per_page=site.posts_per_page, home_title=home or site.name)
+        self._take_plan(self.plan_for(articles), articles)
         self.shows = {}
         self.generated.next_build()
         self.article_prints.next_build()
@@ -109,6 +107,40 @@ class PressPlugin(BasePlugin):
         config.site_description = site.description
         config.extra["press"] = _template_settings(site)
         return config
+
+    def plan_for(self, articles: list[Article]) -> BlogPlan:
+        """The blog's pages for these articles, with this build's settings."""
+        assert self.site is not None
+        options = self.build
+        return plan_blog(
+            articles,
+            self.site,
+            options.now,
+            self.layout,
+            options.include_drafts,
+            options.email_preview,
+        )
+
+    def _take_plan(self, plan: BlogPlan, articles: list[Article]) -> None:
+        self.plan = plan
+        posts = plan.of_kind(Kind.POST)
+        self.visible = sorted((p.articles[0] for p in posts), key=_published, reverse=True)
+        self.related = RelatedReading(articles, self.build.now)
+
+    def take_plan(self, plan: BlogPlan, fresh: dict[Path, Article]) -> bool:
+        """A new plan of the same pages, after the `fresh` articles moved between them
+        (`press serve`): the model, the blog's files and the pages' neighbours follow it.
+        False, changing nothing, when the blog's files cannot hold it."""
+        blog = replanned_files(self.blog, plan)
+        if blog is None:
+            return False
+        assert self.site is not None
+        for path, article in fresh.items():
+            self.articles[display_path(path, self.site.content_dir)] = article
+        self._take_plan(plan, list(self.articles.values()))
+        self.blog = blog
+        set_neighbours(self.files, blog)
+        return True
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.site is not None
