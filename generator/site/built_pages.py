@@ -126,6 +126,26 @@ def write_again(record: PageRecord) -> None:
     del entries[before:]
 
 
+def write_all_again(records: list[PageRecord], writer: PageWriter) -> None:
+    """`write_again` for each record, the pages rendered by `writer`'s processes; what each
+    page shows is read off it by the writer's `keep`."""
+    if not records:
+        return
+    for record in records:
+        args, kwargs = record.call
+        writer.defer(record.page, *args, **kwargs)
+    config = records[0].call[0][0]
+    entries = search_entries(config)
+    assert entries is not None
+    before = len(entries)
+    writer.flush(config)
+    del entries[before:]
+    press = config.plugins["press"]
+    for record, (made, shows) in zip(records, writer.results, strict=True):
+        record.entries, record.fingerprint = list(made), None
+        press.shows[record.page.file.src_uri] = set(shows)
+
+
 def write_search_index(built: BuiltSite) -> None:
     """The search index from every page's entries, in page order, as a build writes it."""
     entries = search_entries(built.config)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,6 +48,7 @@ from generator.site.built_pages import (
     read_again,
     recording,
     write_again,
+    write_all_again,
     write_search_index,
 )
 from generator.site.mkdocs_adapter import press_plugin
@@ -58,6 +60,8 @@ from generator.site.parallel_pages import PageWriter
 from generator.site.tags import tag_pages
 
 WATCHED = ("content", "site_config", "templates", "mkdocs.yml")
+# Pages written again after a save beyond which forking processes to render them pays.
+MANY_PAGES = 20
 
 Stamp = tuple[int, int]
 
@@ -191,11 +195,8 @@ class LiveSite:
         kept = keeping_site(self.site_dir) if earlier else nullcontext(None)
         writer = None
         if self.writers > 1:  # the pages rendered by that many processes
-
-            def shown(page: Any) -> set[Path]:
-                return set(plugin.shows.get(page.file.src_uri, ()))
-
-            writer = plugin.page_writer = PageWriter(self.writers, keep=shown)
+            writer = PageWriter(self.writers, keep=partial(_shown_on, plugin))
+            plugin.page_writer = writer
         try:
             with recording(built, earlier, writer), kept as site:
                 mkdocs_build.build(config, serve_url=self.serve_url)
@@ -285,14 +286,23 @@ class LiveSite:
         # the excerpts its posts made when they were read.
         for index in order:
             read_again(built.pages[index], plugin.files)
-        for index in order:
-            write_again(built.pages[index])
+        if self.writers > 1 and len(order) > MANY_PAGES:
+            records = [built.pages[index] for index in order]
+            write_all_again(records, PageWriter(self.writers, keep=partial(_shown_on, plugin)))
+        else:
+            for index in order:
+                write_again(built.pages[index])
         write_search_index(built)
         everything = list(plugin.articles.values())
         _write_changed(self.site_dir, build_feeds(plugin.site, everything, self.options.now))
         visible = {id(a) for a in plugin.visible}
         plugin.write_cards([a for a in fresh.values() if id(a) in visible], self.site_dir)
         return len(order)
+
+
+def _shown_on(plugin: Any, page: Any) -> set[Path]:
+    """The articles `page` showed when it was rendered, other than its own."""
+    return set(plugin.shows.get(page.file.src_uri, ()))
 
 
 def _only_articles(built: BuiltSite, changed: set[Path]) -> bool:
