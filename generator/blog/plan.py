@@ -149,20 +149,53 @@ def order_for_lists(articles: Iterable[Article]) -> list[Article]:
 
 def pages_changed(before: BlogPlan, after: BlogPlan) -> set[str]:
     """URLs to write again (or delete): pages that appear, disappear, or whose title, listed
-    articles (any field of them) or neighbours differ."""
+    articles (any field of them) or neighbours differ, and every page of a list that has
+    more or fewer pages (each links to the list's last page)."""
     old = {p.url: p for p in before.pages}
     new = {p.url: p for p in after.pages}
-    return {url for url in old.keys() | new.keys() if old.get(url) != new.get(url)}
+    changed = {url for url in old.keys() | new.keys() if old.get(url) != new.get(url)}
+    old_lists, new_lists = _list_pages(before), _list_pages(after)
+    for view in old_lists.keys() | new_lists.keys():
+        if old_lists.get(view) != new_lists.get(view):
+            changed |= set(old_lists.get(view, ())) | set(new_lists.get(view, ()))
+    return changed
+
+
+def _list_pages(plan: BlogPlan) -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = {}
+    for page in plan.pages:
+        if page.kind in LISTS:
+            lists.setdefault(page.view, []).append(page.url)
+    return lists
 
 
 def same_pages(before: BlogPlan, after: BlogPlan) -> bool:
     """Whether two plans have the same pages, each with the same kind, template, title and
     heading: they differ at most in what the pages list and in their neighbours."""
-    return _shapes(before) == _shapes(after)
+    return [_shape(p) for p in before.pages] == [_shape(p) for p in after.pages]
 
 
-def _shapes(plan: BlogPlan) -> list[tuple[str, Kind, str, str, str, str]]:
-    return [(p.url, p.kind, p.template, p.title, p.shown_heading, p.view) for p in plan.pages]
+def pages_added_and_removed(
+    before: BlogPlan, after: BlogPlan
+) -> tuple[list[PlannedPage], list[PlannedPage]] | None:
+    """The pages `after` adds and those it removes, when only posts and further pages of a
+    list come or go (a list's first page is in the site's navigation) and every page both
+    have keeps its kind, template, title and heading; None otherwise."""
+    old = {p.url: p for p in before.pages}
+    new = {p.url: p for p in after.pages}
+    if any(_shape(old[url]) != _shape(new[url]) for url in old.keys() & new.keys()):
+        return None
+    added = [p for p in after.pages if p.url not in old]
+    removed = [p for p in before.pages if p.url not in new]
+    if not all(p.kind is Kind.POST or (p.kind in LISTS and p.number > 1) for p in added):
+        return None
+    if not all(p.kind is Kind.POST or (p.kind in LISTS and p.number > 1) for p in removed):
+        return None
+    return added, removed
+
+
+def _shape(page: PlannedPage) -> tuple[str, Kind, str, str, str, str]:
+    return (page.url, page.kind, page.template, page.title, page.shown_heading, page.view)
 
 
 def _post_pages(shown: list[Article]) -> list[PlannedPage]:

@@ -40,10 +40,17 @@ def read_content(
         problems += found
         if article:
             articles.append(article)
-    problems += duplicate_urls(articles, config)
+    problems += problems_together(articles, config)
+    return config, articles, problems
+
+
+def problems_together(articles: list[Article], config: SiteConfig) -> list[Problem]:
+    """What is wrong with the articles as a set: URLs taken twice, links to no article, tags
+    that nearly repeat another."""
+    problems = duplicate_urls(articles, config)
     problems += broken_links(articles, config)
     problems += near_duplicate_tags(articles, config)
-    return config, articles, problems
+    return problems
 
 
 def _read_articles(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import os
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -60,24 +61,36 @@ class BlogFiles:
         return BlogFiles(planned, dict(self.source_of), views, dict(self.post_sources))
 
 
-def replanned_files(blog: BlogFiles, plan: BlogPlan) -> BlogFiles | None:
-    """`blog`'s files for a new plan of the same pages, whose lists and neighbours may differ
-    (`press serve`, after an article moved); None when a page of the plan has no file there,
-    or a post's file is another article's."""
-    made = BlogFiles(source_of=dict(blog.source_of), post_sources=dict(blog.post_sources))
+def planned_files(plan: BlogPlan, source_of: Callable[[Article], str]) -> BlogFiles:
+    """Where each page of `plan` lives, MkDocs' files untouched: a post at its article's
+    source URI (`source_of`), a list page at its `list_source` (`press serve`, planning again
+    in place)."""
+    made = BlogFiles()
     for planned in plan.pages:
-        if planned.kind is not Kind.POST and planned.kind not in LISTS:
-            continue
-        src_uri = blog.source_of.get(planned.url)
+        src_uri = page_source(planned, source_of)
         if src_uri is None:
-            return None
-        before = blog.planned[src_uri]
-        if planned.kind is Kind.POST and before.articles[0].source != planned.articles[0].source:
-            return None
-        made.planned[src_uri] = planned
-        if planned.kind in LISTS:
+            continue
+        if planned.kind is Kind.POST:
+            made.post_sources[planned.url] = src_uri
+        else:
             made.views.setdefault(planned.view, []).append(planned)
+        made.planned[src_uri] = planned
+        made.source_of[planned.url] = src_uri
     return made
+
+
+def page_source(planned: PlannedPage, source_of: Callable[[Article], str]) -> str | None:
+    """The source URI of a post or list page of the plan; None for the other pages."""
+    if planned.kind is Kind.POST:
+        return source_of(planned.articles[0])
+    return list_source(planned.url) if planned.kind in LISTS else None
+
+
+def list_page_file(config: MkDocsConfig, planned: PlannedPage) -> File:
+    """The generated file of a list page other than the home page."""
+    src_uri = list_source(planned.url)
+    source = _list_source(planned)
+    return File.generated(config, src_uri, content=source, inclusion=InclusionLevel.NOT_IN_NAV)
 
 
 def list_source(url: str) -> str:
@@ -99,8 +112,7 @@ def add_blog_files(
         if planned is None:
             files.remove(file)  # a draft or a future article
             continue
-        _point_at(file, article.path, config)
-        file.inclusion = InclusionLevel.NOT_IN_NAV
+        point_post_at(file, article.path, config)
         made.planned[file.src_uri] = planned
         made.source_of[planned.url] = file.src_uri
         made.post_sources[planned.url] = file.src_uri
@@ -112,14 +124,13 @@ def add_blog_files(
         made.planned[src_uri] = planned
         made.source_of[planned.url] = src_uri
         if src_uri != HOME:  # out of MkDocs' own navigation: blog_navigation places it
-            source = _list_source(planned)
-            files.append(
-                File.generated(config, src_uri, content=source, inclusion=InclusionLevel.NOT_IN_NAV)
-            )
+            files.append(list_page_file(config, planned))
     return made
 
 
-def _point_at(file: File, url: str, config: MkDocsConfig) -> None:
+def point_post_at(file: File, url: str, config: MkDocsConfig) -> None:
+    """A post's file, written to its article's URL and left out of MkDocs' navigation."""
+    file.inclusion = InclusionLevel.NOT_IN_NAV
     file.dest_uri = url + "index.html"
     file.url = url
     file.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, file.dest_uri))

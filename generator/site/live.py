@@ -36,10 +36,10 @@ from urllib.parse import urlsplit
 import mkdocs.commands.build as mkdocs_build
 from mkdocs.config import load_config
 
-from generator.blog.plan import pages_changed, same_pages
+from generator.blog.plan import pages_added_and_removed, pages_changed
 from generator.content.articles import Article
-from generator.content.loader import load_content, reread_article
-from generator.content.problems import display_path
+from generator.content.loader import load_content, problems_together, reread_article
+from generator.content.problems import ContentError, display_path, errors_of
 from generator.content.related import RelatedReading
 from generator.feeds.build import build_feeds
 from generator.site.built_pages import (
@@ -51,11 +51,12 @@ from generator.site.built_pages import (
     write_all_again,
     write_search_index,
 )
+from generator.site.cards import card_path
+from generator.site.in_place import refile, remove_output
 from generator.site.mkdocs_adapter import press_plugin
 from generator.site.mkdocs_seam import build_theme_template, own_plugins, search_entries
 from generator.site.newsletter import issues_showing
 from generator.site.options import BuildOptions
-from generator.site.page_inputs import shown_in_read_next
 from generator.site.parallel_pages import PageWriter
 from generator.site.tags import tag_pages
 
@@ -144,23 +145,22 @@ class LiveSite:
         if not changed and self.built is not None:
             return Update("none", 0)
         built = self.built
-        reread = _reread(built, changed) if built else None  # may raise ContentError
-        if built is None or reread is None:
+        saved = _reread(built, changed) if built else None  # may raise ContentError
+        if built is None or saved is None:
             articles_only = built is not None and _only_articles(built, changed)
             return self.rebuild(now_seen, built if articles_only else None, changed)
-        fresh, stay = reread
-        if not fresh:  # saved as it was
+        if not saved.fresh and not saved.gone:  # saved as it was
             self.seen = now_seen
             return Update("none", 0)
         self.built = None  # unusable should rendering fail half-way: the next save rebuilds
-        if stay:
-            written = self._render_dependents(built, fresh)
+        if saved.stay:
+            written = self._render_dependents(built, saved.fresh)
             if written is None:
                 return self.rebuild(now_seen)
             kind = "pages"
         else:
-            written = self._replan(built, fresh)
-            if written is None:  # the plan has other pages: MkDocs builds it
+            written = self._replan(built, saved)
+            if written is None:  # a list or an issue more or fewer: MkDocs builds it
                 return self.rebuild(now_seen, built, changed)
             kind = "replanned"
         self.built, self.seen = built, now_seen
@@ -239,34 +239,42 @@ class LiveSite:
             return None
         return self._write_again(built, fresh, generated)
 
-    def _replan(self, built: BuiltSite, fresh: dict[Path, Article]) -> int | None:
-        """Pages written after articles moved (re-dated, recategorised, retagged, drafted)
-        when the new plan has the same pages: the blog plan is made again, and only the
-        pages it lists differently, the posts whose "Read next" changed, the pages that
-        showed the articles and the generated pages that changed are written again, with
-        the sitemap (it holds each page's date). None when the plan has other pages."""
+    def _replan(self, built: BuiltSite, saved: Saved) -> int | None:
+        """Pages written after articles were added, deleted or moved between pages, when
+        the new plan differs from the last only in posts and further list pages that come
+        or go: the blog plan is made again in place (in_place.py), and only the pages it
+        lists differently, the posts whose "Read next" changed, the pages that showed the
+        articles and the generated pages that changed are written again, with the sitemap
+        (it holds each page's date). None when the plan has other pages."""
         plugin = press_plugin(built.config)
         site, now = plugin.site, self.options.now
-        earlier = list(plugin.articles.values())
-        everything = [fresh.get(a.source, a) for a in earlier]
-        before, after = plugin.plan, plugin.plan_for(everything)
-        if not same_pages(before, after):
+        before, after = plugin.plan, plugin.plan_for(saved.everything)
+        change = pages_added_and_removed(before, after)
+        if change is None:
             return None
-        read_next = {a.source: _read_next(plugin.related, a) for a in plugin.visible}
-        days = issues_showing(site, earlier, now, set(fresh))  # the issues they left
-        if not plugin.take_plan(after, fresh):
-            return None
-        days |= issues_showing(site, everything, now, set(fresh))
+        cards_before = {card_path(a) for a in plugin.visible}
+        touched = set(saved.fresh) | saved.gone
+        days = issues_showing(site, list(plugin.articles.values()), now, touched)  # left
+        plugin.take_plan(after, saved.everything)
+        gone = refile(built, plugin, *change)
+        days |= issues_showing(site, saved.everything, now, set(saved.fresh))
         generated = _take_generated(plugin, self.options, days)
         if generated is None:
             return None
+        remove_output(gone, self.site_dir)
+        for path in cards_before - {card_path(a) for a in plugin.visible}:
+            (self.site_dir / path).unlink(missing_ok=True)
         targets = set(generated)
         blog = plugin.blog
         targets |= {blog.source_of[u] for u in pages_changed(before, after) if u in blog.source_of}
+        # A post's "Read next" changes only by the articles the save touched: one it showed
+        # (`showing`, in `_write_again`, and below for those deleted) or one it shows now.
         for article in plugin.visible:
-            if read_next.get(article.source) != _read_next(plugin.related, article):
-                targets.add(display_path(article.source, site.content_dir))
-        written = self._write_again(built, fresh, targets)
+            if any(other.source in touched for other in plugin.related.for_article(article)):
+                targets.add(plugin.source_of(article))
+        for path in saved.gone:
+            targets |= plugin.showing(path)
+        written = self._write_again(built, saved.fresh, targets)
         sitemap = "sitemap.xml"
         if sitemap in built.config.theme.static_templates:
             config, _, nav, env = built.pages[0].call[0][:4]
@@ -311,31 +319,53 @@ def _only_articles(built: BuiltSite, changed: set[Path]) -> bool:
     return all(path.suffix == ".md" and path.is_relative_to(posts) for path in changed)
 
 
-def _reread(built: BuiltSite, changed: set[Path]) -> tuple[dict[Path, Article], bool] | None:
-    """The saved articles, read and checked again, and whether every one stays where it was
-    (see `placement`); None unless every changed file is a known article whose title, if
-    it changed, no other post shows."""
+@dataclass(frozen=True)
+class Saved:
+    """The articles as a save left them."""
+
+    fresh: dict[Path, Article]  # edited or new, read and checked again
+    gone: set[Path]  # deleted
+    stay: bool  # whether every edited article stays where it was (see `placement`)
+    everything: list[Article]  # the site's articles now, in path order
+
+
+def _reread(built: BuiltSite, changed: set[Path]) -> Saved | None:
+    """The saved articles, read and checked again (alone, and with the others when one
+    came or went); None unless every changed file is an article, and a changed title is
+    not one other posts show."""
     plugin = press_plugin(built.config)
     known = {a.source: a for a in plugin.articles.values()}
-    if not changed <= known.keys() or search_entries(built.config) is None:
+    if search_entries(built.config) is None or not _only_articles(built, changed):
         return None
     fresh: dict[Path, Article] = {}
+    gone: set[Path] = set()
     stay = True
     for path in sorted(changed):
         if not path.is_file():
-            return None
+            if path in known:
+                gone.add(path)
+            continue
         article = reread_article(path, plugin.site, list(plugin.articles.values()))
-        if article.title != known[path].title and _listed_by_title(plugin, path):
+        earlier = known.get(path)
+        retitled = earlier is not None and article.title != earlier.title
+        if retitled and _listed_by_title(plugin, path):
             return None  # other posts' related links show that title: plan again
-        stay = stay and placement(article) == placement(known[path])
-        if article != known[path]:
+        stay = stay and earlier is not None and placement(article) == placement(earlier)
+        if article != earlier:
             fresh[path] = article
-    return fresh, stay
+    kept = [fresh.get(a.source, a) for a in known.values() if a.source not in gone]
+    new = [article for path, article in fresh.items() if path not in known]
+    everything = sorted(kept + new, key=_source)
+    if new or gone:  # check them together, as a fresh build does
+        stay = False
+        errors = errors_of(problems_together(everything, plugin.site), strict=False)
+        if errors:
+            raise ContentError(errors)
+    return Saved(fresh, gone, stay and not gone, everything)
 
 
-def _read_next(related: RelatedReading, article: Article) -> list[tuple[Any, ...]]:
-    """What a post's "Read next" shows."""
-    return [shown_in_read_next(a) for a in related.for_article(article)]
+def _source(article: Article) -> Path:
+    return article.source
 
 
 def _listed_by_title(plugin: Any, path: Path) -> bool:

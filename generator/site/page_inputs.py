@@ -72,7 +72,7 @@ class PagePrints:
         if article is not None:
             parts.append(self._post(article, page.file.src_uri))
             parts.append(post_links(article, press.articles, press.blog))
-            parts.append([shown_in_read_next(a) for a in press.related.for_article(article)])
+            parts.append([_shown(a) for a in press.related.for_article(article)])
         elif planned is not None and planned.kind in LISTS:
             pages = [p.url for p in press.blog.views[planned.view]]
             sources = press.blog.post_sources
@@ -138,7 +138,7 @@ def _links(items: Iterable[Any]) -> list[Any]:
     ]
 
 
-def shown_in_read_next(article: Article) -> tuple[Any, ...]:
+def _shown(article: Article) -> tuple[Any, ...]:
     """What "Read next" shows of an article."""
     return (article.path, article.title, article.published, article.read_time)
 

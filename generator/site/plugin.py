@@ -34,8 +34,7 @@ from generator.site.blog_pages import (
     BlogFiles,
     add_blog_files,
     blog_navigation,
-    replanned_files,
-    set_neighbours,
+    planned_files,
 )
 from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import bundle_on_interaction
@@ -127,20 +126,19 @@ class PressPlugin(BasePlugin):
         self.visible = sorted((p.articles[0] for p in posts), key=_published, reverse=True)
         self.related = RelatedReading(articles, self.build.now)
 
-    def take_plan(self, plan: BlogPlan, fresh: dict[Path, Article]) -> bool:
-        """A new plan of the same pages, after the `fresh` articles moved between them
-        (`press serve`): the model, the blog's files and the pages' neighbours follow it.
-        False, changing nothing, when the blog's files cannot hold it."""
-        blog = replanned_files(self.blog, plan)
-        if blog is None:
-            return False
+    def take_plan(self, plan: BlogPlan, articles: list[Article]) -> None:
+        """A new plan for these articles (`press serve`, planning again in place): the model
+        and the blog's files follow it; the caller puts MkDocs' files and pages in line."""
         assert self.site is not None
-        for path, article in fresh.items():
-            self.articles[display_path(path, self.site.content_dir)] = article
-        self._take_plan(plan, list(self.articles.values()))
-        self.blog = blog
-        set_neighbours(self.files, blog)
-        return True
+        content_dir = self.site.content_dir
+        self.articles = {display_path(a.source, content_dir): a for a in articles}
+        self._take_plan(plan, articles)
+        self.blog = planned_files(plan, self.source_of)
+
+    def source_of(self, article: Article) -> str:
+        """The source URI of an article's file among MkDocs' files."""
+        assert self.site is not None
+        return display_path(article.source, self.site.content_dir)
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.site is not None
