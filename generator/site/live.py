@@ -10,14 +10,14 @@ After a save:
   or it under "Read next"), the generated pages whose source changed (the newsletter issue
   that lists it, tag pages, the coming email), its share card, the feeds and the search
   index ("pages");
-- an edit that moves articles between pages (re-dated, recategorised, retagged) while the
-  new blog plan has the same pages makes the plan again in place: the pages it lists
-  differently, the posts whose "Read next" or neighbours changed, the pages that showed the
-  articles, the generated pages that changed and the sitemap are written again, without
-  MkDocs' build ("replanned");
-- any other change to articles only (new, deleted, drafted, a URL or a list page more or
-  fewer) makes the blog plan again and runs MkDocs' build over it, but writes only the
-  pages whose fingerprint changed ("planned");
+- a change to articles only (new, deleted, re-dated, recategorised, retagged, drafted or a
+  URL moved) whose new blog plan differs from the last only in posts and further list pages
+  that come or go (no list, tag or newsletter issue more or fewer) makes the plan again in
+  place (in_place.py): the pages it lists differently, the posts whose "Read next" or
+  neighbours changed, the pages that showed the articles, the generated pages that changed
+  and the sitemap are written again, without MkDocs' build ("replanned");
+- any other change to articles only makes the blog plan again and runs MkDocs' build over
+  it, but writes only the pages whose fingerprint changed ("planned");
 - anything else (a template, mkdocs.yml, site_config/, other content) builds it all ("full").
 Each way the site is the same, byte for byte, as a fresh full build
 (tests/test_live_preview.py makes the nine edits the preview must get right).
