@@ -279,14 +279,19 @@ def test_random_article_edits_on_a_larger_site_match_fresh_builds(
             target.write_text(change(target.read_text(encoding="utf-8")), encoding="utf-8")
             kinds.append(check(site, project, tmp_path, None, f"edit-{n}").kind)
         new = project / "content/posts/2026-11-19-new.md"
-        new.write_text(
+        new_text = (
             "---\ntitle: New in the middle\ndate: 2026-11-19T12:00:00\nauthors: [amara]\n"
-            "categories: [Teams]\ntags: [feedback]\ndescription: Fresh.\n---\n\nHello.\n",
-            encoding="utf-8",
+            "categories: [Teams]\ntags: [feedback]\ndescription: Fresh.\n---\n\nHello.\n"
         )
+        new.write_text(new_text, encoding="utf-8")
         kinds.append(check(site, project, tmp_path, None, "new").kind)
         new.unlink()
         kinds.append(check(site, project, tmp_path, None, "deleted").kind)
+        # One save that adds the newest article and deletes an old one: as many as before.
+        newest = project / "content/posts/2026-11-23-newest.md"
+        newest.write_text(new_text.replace("2026-11-19T12", "2026-11-23T11"), encoding="utf-8")
+        posts[3].unlink()
+        kinds.append(check(site, project, tmp_path, None, "new-and-deleted").kind)
     finally:
         site.stop()
     # Both ways of planning again were taken: in place, and through MkDocs' build.
