@@ -1,4 +1,5 @@
-"""The page frame rendered once (generator/site/fragments.py) changes no byte of any page."""
+"""The page frame rendered once and the translations looked up once (generator/site/fragments.py)
+change no byte of any page."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def files_of(site: Path) -> dict[str, bytes]:
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
 
 
-def test_the_cached_navigation_tabs_and_header_are_what_each_page_would_render(
+def test_the_cached_navigation_tabs_header_and_translations_are_what_each_page_would_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from bench.corpus import make_corpus
@@ -27,6 +28,7 @@ def test_the_cached_navigation_tabs_and_header_are_what_each_page_would_render(
     monkeypatch.setattr(plugin, "frame_key", lambda *args: None)  # every page renders its own
     monkeypatch.setattr(plugin, "header_key", lambda *args: None)
     fresh = make_corpus(tmp_path / "fresh", 24)
+    (fresh / "templates/theme/partials/language.html").unlink()  # Material's own partial
     build_all(fresh, BuildOptions(now=NOW))
     made, expected = files_of(cached / "site"), files_of(fresh / "site")
     assert made.keys() == expected.keys()

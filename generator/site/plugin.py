@@ -40,6 +40,7 @@ from generator.site.cards import build_cards, write_cards
 from generator.site.first_paint import bundle_on_interaction
 from generator.site.fragments import (
     FragmentCache,
+    Translations,
     forget_fragments,
     frame_key,
     header_key,
@@ -198,6 +199,7 @@ class PressPlugin(BasePlugin):
         env.globals["press_frame_key"] = frame_key
         env.globals["press_header_key"] = header_key
         with_material_prefix(env, config.theme.dirs, config.theme.custom_dir)
+        env.globals["press_translate"] = Translations(env, config.theme["language"] or "en")
         return env
 
     def note_shown(self, article: Article, page: Page) -> None:
