@@ -264,21 +264,11 @@ class LiveSite:
         remove_output(gone, self.site_dir)
         for path in cards_before - {card_path(a) for a in plugin.visible}:
             (self.site_dir / path).unlink(missing_ok=True)
-        targets = set(generated)
-        blog = plugin.blog
-        targets |= {blog.source_of[u] for u in pages_changed(before, after) if u in blog.source_of}
-        # A post's "Read next" changes only by the articles the save touched: one it showed
-        # (`showing`, in `_write_again`, and below for those deleted) or one it shows now.
-        for article in plugin.visible:
-            if any(other.source in touched for other in plugin.related.for_article(article)):
-                targets.add(plugin.source_of(article))
+        targets = generated | _replanned_pages(plugin, before, after, touched)
         for path in saved.gone:
             targets |= plugin.showing(path)
         written = self._write_again(built, saved.fresh, targets)
-        sitemap = "sitemap.xml"
-        if sitemap in built.config.theme.static_templates:
-            config, _, nav, env = built.pages[0].call[0][:4]
-            build_theme_template(sitemap, env, plugin.files, config, nav)
+        _write_sitemap(built, plugin.files)
         return written
 
     def _write_again(self, built: BuiltSite, fresh: dict[Path, Article], targets: set[str]) -> int:
@@ -306,6 +296,26 @@ class LiveSite:
         visible = {id(a) for a in plugin.visible}
         plugin.write_cards([a for a in fresh.values() if id(a) in visible], self.site_dir)
         return len(order)
+
+
+def _replanned_pages(plugin: Any, before: Any, after: Any, touched: set[Path]) -> set[str]:
+    """The source URIs of the posts and list pages a new plan shows differently: those the
+    plans list differently, and the posts whose "Read next" shows an article the save
+    touched (those that showed one before are the pages `showing` it)."""
+    blog = plugin.blog
+    pages = {blog.source_of[u] for u in pages_changed(before, after) if u in blog.source_of}
+    for article in plugin.visible:
+        if any(other.source in touched for other in plugin.related.for_article(article)):
+            pages.add(plugin.source_of(article))
+    return pages
+
+
+def _write_sitemap(built: BuiltSite, files: Any) -> None:
+    """MkDocs' sitemap written again: it holds each page's date."""
+    sitemap = "sitemap.xml"
+    if sitemap in built.config.theme.static_templates:
+        config, _, nav, env = built.pages[0].call[0][:4]
+        build_theme_template(sitemap, env, files, config, nav)
 
 
 def _shown_on(plugin: Any, page: Any) -> set[Path]:
