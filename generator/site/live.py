@@ -248,7 +248,7 @@ class LiveSite:
         (it holds each page's date). None when the plan has other pages."""
         plugin = press_plugin(built.config)
         site, now = plugin.site, self.options.now
-        before, after = plugin.plan, plugin.plan_for(saved.everything)
+        before, after = plugin.plan, plugin.plan_for(saved.everything, self.options)
         change = pages_added_and_removed(before, after)
         if change is None:
             return None

@@ -9,6 +9,7 @@ what it remembers between rebuilds lasts the session.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ class PressPlugin(BasePlugin):
         self.articles = {display_path(a.source, site.content_dir): a for a in articles}
         home = _home_title(Path(config.docs_dir) / HOME)
         self.layout = BlogLayout(per_page=site.posts_per_page, home_title=home or site.name)
-        self._take_plan(self.plan_for(articles), articles)
+        self._take_plan(self.plan_for(articles, options), articles, options.now)
         self.shows = {}
         self.generated.next_build()
         self.article_prints.next_build()
@@ -108,10 +109,9 @@ class PressPlugin(BasePlugin):
         config.extra["press"] = _template_settings(site)
         return config
 
-    def plan_for(self, articles: list[Article]) -> BlogPlan:
+    def plan_for(self, articles: list[Article], options: BuildOptions) -> BlogPlan:
         """The blog's pages for these articles, with this build's settings."""
         assert self.site is not None
-        options = self.build
         return plan_blog(
             articles,
             self.site,
@@ -121,11 +121,11 @@ class PressPlugin(BasePlugin):
             options.email_preview,
         )
 
-    def _take_plan(self, plan: BlogPlan, articles: list[Article]) -> None:
+    def _take_plan(self, plan: BlogPlan, articles: list[Article], now: datetime) -> None:
         self.plan = plan
         posts = plan.of_kind(Kind.POST)
         self.visible = sorted((p.articles[0] for p in posts), key=_published, reverse=True)
-        self.related = RelatedReading(articles, self.build.now)
+        self.related = RelatedReading(articles, now)
 
     def take_plan(self, plan: BlogPlan, articles: list[Article]) -> None:
         """A new plan for these articles (`press serve`, planning again in place): the model
@@ -133,7 +133,7 @@ class PressPlugin(BasePlugin):
         assert self.site is not None
         content_dir = self.site.content_dir
         self.articles = {display_path(a.source, content_dir): a for a in articles}
-        self._take_plan(plan, articles)
+        self._take_plan(plan, articles, self.build.now)
         self.blog = planned_files(plan, self.source_of)
 
     def source_of(self, article: Article) -> str:
