@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import mkdocs.commands.build as mkdocs_build
 from mkdocs.config import load_config
 
-from generator.blog.plan import pages_added_and_removed, pages_changed
+from generator.blog.plan import BlogPlan, pages_added_and_removed, pages_changed
 from generator.content.articles import Article
 from generator.content.loader import load_content, problems_together, reread_article
 from generator.content.problems import ContentError, display_path, errors_of
@@ -254,7 +254,8 @@ class LiveSite:
             return None
         cards_before = {card_path(a) for a in plugin.visible}
         touched = set(saved.fresh) | saved.gone
-        days = issues_showing(site, list(plugin.articles.values()), now, touched)  # left
+        # The issues that listed the articles before the save, and (below) those that do now.
+        days = issues_showing(site, list(plugin.articles.values()), now, touched)
         plugin.take_plan(after, saved.everything)
         gone = refile(built, plugin, *change)
         days |= issues_showing(site, saved.everything, now, set(saved.fresh))
@@ -298,7 +299,9 @@ class LiveSite:
         return len(order)
 
 
-def _replanned_pages(plugin: Any, before: Any, after: Any, touched: set[Path]) -> set[str]:
+def _replanned_pages(
+    plugin: Any, before: BlogPlan, after: BlogPlan, touched: set[Path]
+) -> set[str]:
     """The source URIs of the posts and list pages a new plan shows differently: those the
     plans list differently, and the posts whose "Read next" shows an article the save
     touched (those that showed one before are the pages `showing` it)."""
