@@ -169,12 +169,6 @@ def _list_pages(plan: BlogPlan) -> dict[str, list[str]]:
     return lists
 
 
-def same_pages(before: BlogPlan, after: BlogPlan) -> bool:
-    """Whether two plans have the same pages, each with the same kind, template, title and
-    heading: they differ at most in what the pages list and in their neighbours."""
-    return [_shape(p) for p in before.pages] == [_shape(p) for p in after.pages]
-
-
 def pages_added_and_removed(
     before: BlogPlan, after: BlogPlan
 ) -> tuple[list[PlannedPage], list[PlannedPage]] | None:
