@@ -1,19 +1,20 @@
-"""The one HTML module: ids, links, link rewriting, the one link resolver, page edits."""
+"""The one HTML module: ids, links, link rewriting, the one link resolver, markup fixes."""
 
 from __future__ import annotations
 
+from jinja2 import Environment
 from selectolax.lexbor import LexborHTMLParser
 
 from generator.content.markup import (
     SourceLink,
-    edit_document,
     element_ids,
     link_values,
     resolve_source_link,
     rewrite_links,
+    splice,
+    tag_spans,
 )
-from generator.site.first_paint import bundle_on_interaction
-from generator.site.html_fixes import MATERIAL_FIXES
+from generator.site.html_fixes import fix_navigation, fix_template, fix_untoggled_toc
 
 
 def test_ids_and_links_come_from_tags_not_from_text():
@@ -50,36 +51,69 @@ def test_one_resolver_for_links_written_in_content_files():
         assert resolve_source_link(elsewhere, "posts") is None
 
 
-MATERIAL_PAGE = """<!doctype html><html class="no-js"><head><title>t</title></head><body>
+MATERIAL_TEMPLATE = """<!doctype html><html class="no-js"><head><title>t</title>
+{% block extrahead %}{% endblock %}
+</head><body dir="{{ direction }}">
 <input class="md-toggle" type="checkbox" id="__drawer" autocomplete="off">
-<label class="md-nav__link" tabindex="">Section</label>
-<label class="md-nav__title" for="__toc"><span>Table</span> of contents</label>
+<input class="md-toggle" type="checkbox" id="__{{ name }}" autocomplete="off">
 <div class="md-search" data-md-component="search" role="dialog"></div>
 <input type="text" autocomplete="off" name="query">
-<script src="../assets/javascripts/bundle.0123abcd.min.js"></script>
+{% block scripts %}
+<script src="{{ 'assets/javascripts/bundle.0123abcd.min.js' | url }}"></script>
+{% endblock %}
 </body></html>"""
 
 
-def test_page_edits_fix_materials_markup_and_defer_its_script():
-    out = LexborHTMLParser(edit_document(MATERIAL_PAGE, (*MATERIAL_FIXES, bundle_on_interaction)))
+def test_template_fixes_fix_materials_markup_and_defer_its_script():
+    fixed = fix_template(MATERIAL_TEMPLATE)
+    env = Environment()
+    env.filters["url"] = lambda path: "../" + path
+    page = env.from_string(fixed).render(direction="ltr", name="search")
+    out = LexborHTMLParser(page)
     assert "autocomplete" not in out.css_first("#__drawer").attributes
+    # A tag holding template code is left as it is, whatever it renders.
+    assert out.css_first("#__search").attributes["autocomplete"] == "off"
     assert out.css_first("input[name=query]").attributes["autocomplete"] == "off"
-    assert "tabindex" not in out.css_first("label.md-nav__link").attributes
-    title = out.css_first(".md-nav__title")
-    assert title.tag == "div" and title.html == (
-        '<div class="md-nav__title"><span>Table</span> of contents</div>'
-    )
     assert out.css_first(".md-search").attributes["aria-label"] == "Search"
     assert out.css_first("script[src]") is None  # the bundle waits for an interaction
     loader = out.body.css("script")[-1].text()
     assert '"../assets/javascripts/bundle.0123abcd.min.js"' in loader
     assert 'replace("no-js","js")' in out.head.css("script")[-1].text()
+    # Only the tags fixed change: every other byte of the template is as Material wrote it.
+    assert fixed.startswith(MATERIAL_TEMPLATE[: MATERIAL_TEMPLATE.index("</head>")])
+    assert fixed.endswith("{% endblock %}\n</body></html>")
 
 
-def test_page_edits_leave_a_page_without_that_markup_alone():
-    page = (
-        '<!DOCTYPE html><html><head><title>t</title></head><body><input id="__toc" '
-        'type="checkbox"><label class="md-nav__title" for="__toc">Contents</label>'
-        "</body></html>"
+def test_template_fixes_leave_a_template_without_that_markup_alone():
+    source = (
+        '<!DOCTYPE html><html><head><title>{{ t }}</title></head><body><input id="__toc" '
+        'type="checkbox"><div class="md-search" role="dialog" aria-label="Find"></div>'
+        "<script src=\"{{ 'other.js' | url }}\"></script></body></html>"
     )
-    assert edit_document(page, (*MATERIAL_FIXES, bundle_on_interaction)) == page
+    assert fix_template(source) == source
+
+
+def test_fragment_fixes_make_nav_labels_valid_and_untoggled_toc_titles_plain():
+    nav = '<nav><label class="md-nav__link" tabindex="">Section</label><a href="x">x</a></nav>'
+    assert (
+        fix_navigation(nav)
+        == '<nav><label class="md-nav__link">Section</label><a href="x">x</a></nav>'
+    )
+    toc = (
+        '<nav><label class="md-nav__title" for="__toc"><span>Table</span> of contents</label></nav>'
+    )
+    assert fix_untoggled_toc(toc) == (
+        '<nav><div class="md-nav__title"><span>Table</span> of contents</div></nav>'
+    )
+    plain = '<nav><label class="md-nav__link" tabindex="0">Section</label></nav>'
+    assert fix_navigation(plain) == plain and fix_untoggled_toc(plain) == plain
+
+
+def test_tag_spans_find_tags_in_html_and_in_template_sources():
+    text = '<p a=1>\n{% if x < 3 %}<input type="checkbox">{% endif %}</p >'
+    spans = tag_spans(text)
+    assert [text[s.start : s.end] for s in spans] == ["<p a=1>", '<input type="checkbox">', "</p >"]
+    assert [(s.name, s.closing) for s in spans] == [("p", False), ("input", False), ("p", True)]
+    assert splice(text, [(spans[1].start, spans[1].end, "<br>")]) == (
+        "<p a=1>\n{% if x < 3 %}<br>{% endif %}</p >"
+    )

@@ -5,8 +5,11 @@
 - `rewrite_links`: an article's `href` and `src` values replaced, everything else passed
   through byte for byte (the standard library's tokenizer, which keeps each tag's source
   text), so feeds, emails and pages carry exactly what the editor wrote.
-- `edit_document`: a whole page parsed once, changed by the given edits, written out again
-  (the fixes to Material's markup, the deferred script).
+- `edit_fragment`: a rendered fragment (the navigation, a table of contents) parsed, changed
+  by the given edits, written out again (fixes to Material's markup, html_fixes.py).
+- `tag_spans`, `splice`, `start_tag`: where each tag of a text stands, for edits that change
+  a few tags and pass every other byte through; they read template sources too, where
+  `{% … %}` is text (Material's templates fixed once as they load, html_fixes.py).
 - `resolve_source_link`: where a link written in a file under content/ leads among
   content/'s files; the one resolver behind the pages' relative links, the feeds' and
   emails' absolute ones and the preview's fingerprints.
@@ -53,12 +56,57 @@ def link_values(html: str) -> list[str]:
     return found
 
 
-def edit_document(html: str, edits: Iterable[Edit]) -> str:
-    """`html` (a whole page) parsed, changed by each edit in turn, and serialised."""
+def edit_fragment(html: str, edits: Iterable[Edit]) -> str:
+    """`html` (a fragment of a page's body) parsed, changed by each edit in turn, and
+    serialised."""
     tree = LexborHTMLParser(html)
     for edit in edits:
         edit(tree)
-    return tree.html or ""
+    return tree.body.inner_html if tree.body is not None else html
+
+
+@dataclass(frozen=True)
+class TagSpan:
+    """One start or end tag of a text: its name, its attributes (values decoded) and where
+    its source text starts and ends."""
+
+    name: str
+    attrs: tuple[tuple[str, str | None], ...]
+    start: int
+    end: int
+    closing: bool
+
+    def attr(self, name: str) -> str | None:
+        return next((value for key, value in self.attrs if key == name), None)
+
+    def has(self, name: str) -> bool:
+        return any(key == name for key, _ in self.attrs)
+
+
+def tag_spans(text: str) -> list[TagSpan]:
+    """Every tag of `text`, in order, found by the standard library's tokenizer."""
+    locator = _TagLocator(text)
+    locator.feed(text)
+    locator.close()
+    return locator.spans
+
+
+def splice(text: str, changes: Iterable[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end) span replaced; the spans must not overlap."""
+    out, done = [], 0
+    for start, end, new in sorted(changes):
+        out += [text[done:start], new]
+        done = end
+    return "".join(out) + text[done:]
+
+
+def start_tag(name: str, attrs: Iterable[tuple[str, str | None]]) -> str:
+    """A start tag written out, each value double-quoted and escaped."""
+    written = "".join(
+        f" {key}" if value is None else f' {key}="{escape(value, quote=True)}"'
+        for key, value in attrs
+    )
+    return f"<{name}{written}>"
 
 
 def parsed_element(html: str) -> LexborNode:
@@ -102,6 +150,31 @@ def resolve_source_link(link: str, folder: str) -> SourceLink | None:
     target = posixpath.normpath(posixpath.join(folder, unquote(path))).lstrip("/")
     written = posixpath.normpath(posixpath.join(folder, path)).lstrip("/")
     return SourceLink(target, query, fragment, written)
+
+
+class _TagLocator(HTMLParser):
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.text, self.spans = text, []
+        self.line_starts = [0]
+        for line in text.split("\n")[:-1]:  # the tokenizer counts lines by "\n" alone
+            self.line_starts.append(self.line_starts[-1] + len(line) + 1)
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        start = self._offset()
+        end = start + len(self.get_starttag_text() or "")
+        self.spans.append(TagSpan(tag, tuple(attrs), start, end, False))
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        start = self._offset()
+        end = self.text.find(">", start) + 1 or len(self.text)
+        self.spans.append(TagSpan(tag, (), start, end, True))
 
 
 class _LinkRewriter(HTMLParser):

@@ -12,11 +12,9 @@ appears with the first interaction.
 
 from __future__ import annotations
 
-from selectolax.lexbor import LexborHTMLParser
+from generator.content.markup import TagSpan
 
-from generator.content.markup import parsed_element
-
-BUNDLE = 'script[src*="assets/javascripts/bundle."]'
+BUNDLE = "assets/javascripts/bundle."  # in the src of Material's script
 
 _LOADER = """<script>(function () {
   var src = "%s", loaded = false;
@@ -53,12 +51,22 @@ _LOADER = """<script>(function () {
 _SCRIPTING = '<script>document.documentElement.classList.replace("no-js","js")</script>'
 
 
-def bundle_on_interaction(tree: LexborHTMLParser) -> None:
-    """An edit (generator/content/markup.py): Material's `<script src=bundle>` replaced by
-    the loader; a page without it is left as it is."""
-    bundle = tree.css_first(BUNDLE)
-    if bundle is None or tree.head is None:
-        return
-    src = bundle.attributes.get("src") or ""
-    bundle.replace_with(parsed_element(_LOADER % src.replace('"', "%22")))
-    tree.head.insert_child(parsed_element(_SCRIPTING))
+def bundle_on_interaction(source: str, spans: list[TagSpan]) -> list[tuple[int, int, str]]:
+    """A template fix (html_fixes.py): Material's `<script src=…bundle…>` replaced by the
+    loader, which takes the same `src` (template code: the URL relative to each page), and
+    the scripting switch put last in the head; a template without both is left as it is."""
+    bundle = next((i for i, tag in enumerate(spans) if _is_bundle(tag)), None)
+    head_end = next((tag for tag in spans if tag.name == "head" and tag.closing), None)
+    if bundle is None or head_end is None:
+        return []
+    end = next((t for t in spans[bundle + 1 :] if t.name == "script" and t.closing), None)
+    if end is None:
+        return []
+    before, after = _LOADER.split("%s")
+    src = spans[bundle].attr("src") or ""
+    loader = f"{{% raw %}}{before}{{% endraw %}}{src}{{% raw %}}{after}{{% endraw %}}"
+    return [(head_end.start, head_end.start, _SCRIPTING), (spans[bundle].start, end.end, loader)]
+
+
+def _is_bundle(tag: TagSpan) -> bool:
+    return tag.name == "script" and not tag.closing and BUNDLE in (tag.attr("src") or "")

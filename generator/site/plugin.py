@@ -26,7 +26,6 @@ from generator.blog.plan import BlogLayout, BlogPlan, Kind, plan_blog
 from generator.clock import current_time
 from generator.content.articles import Article
 from generator.content.loader import load_content
-from generator.content.markup import edit_document
 from generator.content.problems import ContentError, display_path
 from generator.content.related import RelatedReading
 from generator.content.site_config import SiteConfig
@@ -38,7 +37,6 @@ from generator.site.blog_pages import (
     planned_files,
 )
 from generator.site.cards import build_cards, write_cards
-from generator.site.first_paint import bundle_on_interaction
 from generator.site.fragments import (
     FragmentCache,
     Translations,
@@ -48,15 +46,13 @@ from generator.site.fragments import (
     with_material_prefix,
 )
 from generator.site.generated_pages import GeneratedPages
-from generator.site.html_fixes import MATERIAL_FIXES
+from generator.site.html_fixes import TemplateFixes, fix_navigation, fix_untoggled_toc
 from generator.site.options import BuildOptions
 from generator.site.page_context import fill_context
 from generator.site.page_inputs import ArticlePrints
 from generator.site.page_sources import prepare_page
 from generator.site.parallel_pages import PageWriter
 
-# Every page, once parsed: Material's markup fixed, its script loaded on first interaction.
-PAGE_EDITS = (*MATERIAL_FIXES, bundle_on_interaction)
 FEEDS = [
     ("application/rss+xml", "RSS", "feed.xml"),
     ("application/atom+xml", "Atom", "atom.xml"),
@@ -182,19 +178,12 @@ class PressPlugin(BasePlugin):
     ) -> dict[str, Any]:
         return fill_context(self, context, page)
 
-    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        return edit_document(output, PAGE_EDITS)
-
-    def on_post_template(
-        self, output_content: str, template_name: str, config: MkDocsConfig
-    ) -> str:
-        if not template_name.endswith(".html"):
-            return output_content
-        return edit_document(output_content, PAGE_EDITS)
-
     def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
         env.bytecode_cache = self.templates
         env.add_extension(FragmentCache)
+        env.add_extension(TemplateFixes)  # Material's markup fixed as its templates load
+        env.filters["press_fix_navigation"] = fix_navigation
+        env.filters["press_fix_untoggled_toc"] = fix_untoggled_toc
         forget_fragments(env)
         env.globals["press_frame_key"] = frame_key
         env.globals["press_header_key"] = header_key
