@@ -27,6 +27,7 @@ def test_the_cached_navigation_tabs_header_and_translations_are_what_each_page_w
     build_all(cached, BuildOptions(now=NOW))
     monkeypatch.setattr(plugin, "frame_key", lambda *args: None)  # every page renders its own
     monkeypatch.setattr(plugin, "header_key", lambda *args: None)
+    monkeypatch.setattr(plugin, "config_key", lambda *args: None)
     fresh = make_corpus(tmp_path / "fresh", 24)
     (fresh / "templates/theme/partials/language.html").unlink()  # Material's own partial
     build_all(fresh, BuildOptions(now=NOW))

@@ -14,7 +14,7 @@ from generator.content.markup import (
     splice,
     tag_spans,
 )
-from generator.site.html_fixes import fix_navigation, fix_template, fix_untoggled_toc
+from generator.site.html_fixes import fix_navigation, fix_template
 
 
 def test_ids_and_links_come_from_tags_not_from_text():
@@ -93,20 +93,35 @@ def test_template_fixes_leave_a_template_without_that_markup_alone():
     assert fix_template(source) == source
 
 
-def test_fragment_fixes_make_nav_labels_valid_and_untoggled_toc_titles_plain():
+def test_the_navigation_fix_drops_empty_tabindex_and_nothing_else():
     nav = '<nav><label class="md-nav__link" tabindex="">Section</label><a href="x">x</a></nav>'
-    assert (
-        fix_navigation(nav)
-        == '<nav><label class="md-nav__link">Section</label><a href="x">x</a></nav>'
-    )
-    toc = (
-        '<nav><label class="md-nav__title" for="__toc"><span>Table</span> of contents</label></nav>'
-    )
-    assert fix_untoggled_toc(toc) == (
-        '<nav><div class="md-nav__title"><span>Table</span> of contents</div></nav>'
+    assert fix_navigation(nav) == (
+        '<nav><label class="md-nav__link">Section</label><a href="x">x</a></nav>'
     )
     plain = '<nav><label class="md-nav__link" tabindex="0">Section</label></nav>'
-    assert fix_navigation(plain) == plain and fix_untoggled_toc(plain) == plain
+    assert fix_navigation(plain) == plain
+
+
+TOC = """{% if toc %}
+    <label class="md-nav__title" for="__toc">
+      <span class="md-nav__icon md-icon"></span>
+      {{ title }}
+    </label>
+{% endif %}"""
+
+
+def test_the_toc_title_labels_the_toggle_only_where_the_navigation_draws_one():
+    env = Environment()
+    env.globals["press_toc_toggled"] = lambda page, nav: page in nav.pages
+    toc = env.from_string(fix_template(TOC))
+    listed, elsewhere = object(), object()
+    nav = type("Nav", (), {"pages": [listed]})()
+    on_listed = toc.render(toc=True, title="Contents", page=listed, nav=nav)
+    on_other = toc.render(toc=True, title="Contents", page=elsewhere, nav=nav)
+    assert on_listed == env.from_string(TOC).render(toc=True, title="Contents")
+    title = LexborHTMLParser(on_other).css_first(".md-nav__title")
+    assert title.tag == "div" and "for" not in title.attributes
+    assert " ".join(title.text().split()) == "Contents"
 
 
 def test_tag_spans_find_tags_in_html_and_in_template_sources():

@@ -7,7 +7,9 @@ the body every time. `frame_key(page, nav)` is such a key for the navigation and
 they show depends only on where each of their links points from this page and on which items
 are active, so pages that agree on both get the same HTML. A page that is itself in the
 navigation shows its table of contents there: it gets no key. `header_key` does the same for
-the header, whose only per-page parts are the title and two relative links.
+the header, whose only per-page parts are two relative links and the title, which `Titled`
+fills into the one rendering; `config_key` for Material's settings script, which depends on
+the page only through the relative URL of the site's root.
 
 `Translations` is Material's `t(key)` for the theme's `partials/language.html`: Material's
 partial imports two language templates on every page and builds their whole table for each
@@ -87,22 +89,65 @@ def frame_key(name: str, page: Any, nav: Navigation | None) -> tuple[Any, ...] |
 
 
 def header_key(page: Any, nav: Navigation | None, config: Any) -> tuple[Any, ...] | None:
-    """The key of Material's header on `page`: the same on every page that shows the same
-    title and reaches the home page and logo by the same relative URLs (sticky tabs, which
-    live in the header, are not cached with it)."""
+    """The key of Material's header on `page`: the same on every page that reaches the home
+    page and logo by the same relative URLs; the page's title is filled in (`Titled`).
+    Sticky tabs, which live in the header, are not cached with it."""
     if page is None or nav is None or "navigation.tabs.sticky" in config.theme.get("features", ()):
         return None
     here = page.url
     home = config.extra.get("homepage") or (nav.homepage.url if nav.homepage else "")
     logo = config.theme.get("logo")
-    title = page.meta.get("title") if page.meta and page.meta.get("title") else page.title
     # The home page's URL is often "": relative to the page, it still names the page's depth.
     return (
         "header",
         get_relative_url(home, here),
         get_relative_url(logo, here) if logo else None,
-        str(title),
     )
+
+
+class Titled:
+    """`{% call press_titled(key, page) %}…{% endcall %}`: a fragment that shows the page's
+    title (Material's header: `page.meta.title`, else `page.title`), rendered once per key
+    with a placeholder title and filled in for each page. A fragment that does not show the
+    placeholder (a theme that writes the title otherwise) is rendered on every page."""
+
+    PLACEHOLDER = "\x00press:page-title\x00"
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+
+    def __call__(self, key: Any, page: Any, caller: Any) -> str:
+        if key is None:
+            return str(caller())
+        fragments: dict[Any, str | None] = self.env.press_fragments
+        if key not in fragments:
+            made = self._with_placeholder(page, caller)
+            fragments[key] = made if self.PLACEHOLDER in made else None
+        made = fragments[key]
+        if made is None:
+            return str(caller())
+        return made.replace(self.PLACEHOLDER, str(_title(page)))
+
+    def _with_placeholder(self, page: Any, caller: Any) -> str:
+        meta = page.meta  # put back as it was: the page's own metadata is not changed
+        page.meta = {**(meta or {}), "title": self.PLACEHOLDER}
+        try:
+            return str(caller())
+        finally:
+            page.meta = meta
+
+
+def _title(page: Any) -> Any:
+    return page.meta["title"] if page.meta and page.meta.get("title") else page.title
+
+
+def config_key(page: Any, base_url: str) -> tuple[str, str] | None:
+    """The key of Material's `__config` script: the site's settings and translations, the
+    site root relative to the page (`base_url`) and the search worker's URL under assets/,
+    which is the root's URL and the worker's path for any page that is not under assets/."""
+    if page is None or page.url.startswith("assets/"):
+        return None
+    return ("config", base_url)
 
 
 def with_material_prefix(env: Any, theme_dirs: list[str], custom_dir: str | None) -> None:

@@ -9,9 +9,10 @@ whole page:
   extension's documented `preprocess`), once per build, for markup that is the same on every
   page: the drawer and search toggles, the search dialog, the deferred script (first_paint.py).
   The tokenizer finds the tags (markup.py); a tag holding template code is left alone.
-- fragment fixes edit what a partial rendered (`fix_navigation`, `fix_untoggled_toc`, filters
-  in the theme's partials), where the markup depends on the page; the navigation is fixed once
-  for all the pages that share it (fragments.py).
+  The table of contents' title becomes a choice made as each page renders.
+- a fragment fix edits what a partial rendered (`fix_navigation`, a filter in the theme's
+  nav.html), where the markup depends on the page; the navigation is fixed once for all the
+  pages that share it (fragments.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from selectolax.lexbor import LexborHTMLParser
 from generator.content.markup import (
     TagSpan,
     edit_fragment,
-    parsed_element,
     splice,
     start_tag,
     tag_spans,
@@ -61,9 +61,38 @@ def unnamed_search_dialog(source: str, spans: list[TagSpan]) -> list[Change]:
     ]
 
 
+# The condition, in the template, for the "__toc" toggle: Material's navigation draws it for
+# the page it lists as the current one (nav-item.html), so on the pages it lists.
+_TOGGLED = "{% if press_toc_toggled(page, nav) %}"
+
+
+def orphan_toc_label(source: str, spans: list[TagSpan]) -> list[Change]:
+    """toc.html labels the "__toc" toggle, which only exists on the pages the navigation
+    lists: on any other page the label is a plain title (a `div`)."""
+    changes: list[Change] = []
+    for index, tag in enumerate(spans):
+        classes = (tag.attr("class") or "").split()
+        if not (tag.name == "label" and not tag.closing and tag.attr("for") == "__toc"):
+            continue
+        end = _closing(spans, index)
+        if "md-nav__title" not in classes or end is None or not _literal(source, tag):
+            continue
+        plain = start_tag("div", [a for a in tag.attrs if a[0] != "for"])
+        opened = source[tag.start : tag.end]
+        changes.append((tag.start, tag.end, f"{_TOGGLED}{opened}{{% else %}}{plain}{{% endif %}}"))
+        changes.append((end.start, end.end, f"{_TOGGLED}</label>{{% else %}}</div>{{% endif %}}"))
+    return changes
+
+
+def toc_toggled(page: Any, nav: Any) -> bool:
+    """Whether the page has the "__toc" toggle (`press_toc_toggled` in the templates)."""
+    return page is not None and nav is not None and page in nav.pages
+
+
 TEMPLATE_FIXES: tuple[TemplateFix, ...] = (
     checkbox_autocomplete,
     unnamed_search_dialog,
+    orphan_toc_label,
     bundle_on_interaction,
 )
 
@@ -82,6 +111,20 @@ class TemplateFixes(Extension):
         return fix_template(source) if name and name.endswith(".html") else source
 
 
+def _closing(spans: list[TagSpan], index: int) -> TagSpan | None:
+    """The end tag that closes the start tag `spans[index]`."""
+    depth, name = 0, spans[index].name
+    for tag in spans[index + 1 :]:
+        if tag.name == name:
+            if not tag.closing:
+                depth += 1
+            elif depth == 0:
+                return tag
+            else:
+                depth -= 1
+    return None
+
+
 def _literal(source: str, tag: TagSpan) -> bool:
     """A tag written as plain HTML: no template code inside it to keep."""
     text = source[tag.start : tag.end]
@@ -94,20 +137,7 @@ def empty_tabindex(tree: LexborHTMLParser) -> None:
         del node.attrs["tabindex"]
 
 
-def orphan_toc_label(tree: LexborHTMLParser) -> None:
-    """toc.html labels a "__toc" toggle that only exists for pages listed in the navigation:
-    without the toggle, the label is a plain title. For a table of contents of such a page."""
-    for label in tree.css('label.md-nav__title[for="__toc"]'):
-        label.replace_with(parsed_element(f'<div class="md-nav__title">{label.inner_html}</div>'))
-
-
 def fix_navigation(html: Any) -> str:
     """The navigation Material rendered (partials/nav.html), fixed."""
     text = str(html)
     return edit_fragment(text, (empty_tabindex,)) if 'tabindex=""' in text else text
-
-
-def fix_untoggled_toc(html: Any) -> str:
-    """A table of contents on a page the navigation does not list (partials/toc.html)."""
-    text = str(html)
-    return edit_fragment(text, (orphan_toc_label,)) if "__toc" in text else text

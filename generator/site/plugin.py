@@ -39,14 +39,16 @@ from generator.site.blog_pages import (
 from generator.site.cards import build_cards, write_cards
 from generator.site.fragments import (
     FragmentCache,
+    Titled,
     Translations,
+    config_key,
     forget_fragments,
     frame_key,
     header_key,
     with_material_prefix,
 )
 from generator.site.generated_pages import GeneratedPages
-from generator.site.html_fixes import TemplateFixes, fix_navigation, fix_untoggled_toc
+from generator.site.html_fixes import TemplateFixes, fix_navigation, toc_toggled
 from generator.site.options import BuildOptions
 from generator.site.page_context import fill_context
 from generator.site.page_inputs import ArticlePrints
@@ -183,10 +185,12 @@ class PressPlugin(BasePlugin):
         env.add_extension(FragmentCache)
         env.add_extension(TemplateFixes)  # Material's markup fixed as its templates load
         env.filters["press_fix_navigation"] = fix_navigation
-        env.filters["press_fix_untoggled_toc"] = fix_untoggled_toc
+        env.globals["press_toc_toggled"] = toc_toggled
         forget_fragments(env)
         env.globals["press_frame_key"] = frame_key
         env.globals["press_header_key"] = header_key
+        env.globals["press_config_key"] = config_key
+        env.globals["press_titled"] = Titled(env)
         with_material_prefix(env, config.theme.dirs, config.theme.custom_dir)
         env.globals["press_translate"] = Translations(env, config.theme["language"] or "en")
         return env
