@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -69,23 +71,50 @@ def test_each_article_is_converted_once_and_then_never_again(
     assert set(counts.values()) == {0}
 
 
+def cache_entries(root: Path) -> dict[str, bytes]:
+    with closing(sqlite3.connect(root / ".cache/press/render.sqlite")) as db:
+        return {key: bytes(entry) for key, entry in db.execute("SELECT key, entry FROM entries")}
+
+
+def set_cache_entries(root: Path, entries: dict[str, bytes]) -> None:
+    with closing(sqlite3.connect(root / ".cache/press/render.sqlite")) as db, db:
+        db.executemany(
+            "UPDATE entries SET entry = ? WHERE key = ?", [(v, k) for k, v in entries.items()]
+        )
+
+
 def test_corrupt_truncated_or_foreign_cache_entries_are_rebuilt(example_project: Path) -> None:
     first = build_all(example_project, BuildOptions(now=NOW), example_project / "one")
-    entries = sorted((example_project / ".cache/press/render").rglob("*.json"))
+    entries = cache_entries(example_project)
     _, articles = load_content(example_project)
     assert len(entries) == len(articles)  # every article, drafts and scheduled ones included
-    truncated, flipped, foreign = entries[:3]
-    truncated.write_bytes(truncated.read_bytes()[:-40])
-    data = bytearray(flipped.read_bytes())
-    data[-30] ^= 0x20  # a changed letter inside the HTML: still valid JSON
-    flipped.write_bytes(bytes(data))
-    foreign.write_bytes(entries[4].read_bytes())  # a valid entry, for another article
+    (truncated, good), (flipped, _), (foreign, _), (other, theirs) = list(entries.items())[:4]
+    flip = bytearray(entries[flipped])
+    flip[-30] ^= 0x20  # a changed letter inside the HTML: still valid JSON
+    damaged = {truncated: good[:-40], flipped: bytes(flip), foreign: theirs}
+    set_cache_entries(example_project, damaged)
 
     site, _ = load_content(example_project)
     assert site.renders.converted == 3
     second = build_all(example_project, BuildOptions(now=NOW), example_project / "two")
     assert tree(first.site_dir) == tree(second.site_dir)
-    assert truncated.read_bytes() != foreign.read_bytes() != entries[4].read_bytes()
+    again = cache_entries(example_project)
+    assert again[truncated] == good and again[foreign] != theirs == again[other]
+
+
+def test_a_cache_file_that_is_not_a_database_is_replaced(example_project: Path) -> None:
+    first = build_all(example_project, BuildOptions(now=NOW), example_project / "one")
+    cache = example_project / ".cache/press/render.sqlite"
+    for stale in cache.parent.glob("render.sqlite-*"):
+        stale.unlink()
+    cache.write_bytes(b"not a database, " * 200)
+    site, articles = load_content(example_project)
+    assert site.renders.converted == len(articles)  # every article converted again
+    second = build_all(example_project, BuildOptions(now=NOW), example_project / "two")
+    assert tree(first.site_dir) == tree(second.site_dir)
+    assert len(cache_entries(example_project)) == len(articles)
+    site, _ = load_content(example_project)
+    assert site.renders.converted == 0
 
 
 def test_parallel_build_is_byte_identical_to_one_process(tmp_path: Path) -> None:

@@ -3,17 +3,25 @@
 One conversion gives the page body, the excerpt (the HTML before `<!-- more -->`, as Material
 cuts it) and the headings for the table of contents. Entries are keyed by a hash of the body
 text and of the Markdown setup (extensions, options, package versions), so any change that
-could alter the HTML misses the cache. An entry carries a checksum of itself: a truncated,
-corrupt or foreign file is ignored and rebuilt, never served.
+could alter the HTML misses the cache. An entry carries a checksum of itself: a corrupt or
+foreign entry is ignored and rebuilt, never served.
+
+The entries live in one SQLite file (`render.sqlite`), not a file each: a cold build at 1,000
+articles made 1,256 files and folders for them, and creating files is much of what a build
+costs the kernel. Each process opens its own connection at its first use (the conversion
+workers are forked; an inherited connection is never used, nor closed); SQLite serialises
+their writes. A file that is not a database is replaced; any other failure only costs a
+conversion.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
-import tempfile
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +61,12 @@ class RenderCache:
     def __init__(self, renderer: MarkdownRenderer, directory: Path | None) -> None:
         self.renderer, self.directory = renderer, directory
         self.converted = 0  # bodies this process converted (its own cache misses)
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0  # the process that opened `_connection`
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.directory is None else self.directory / "render.sqlite"
 
     def key(self, body_md: str) -> str:
         seed = f"{FORMAT}\0{self.renderer.fingerprint}\0".encode()
@@ -67,41 +81,84 @@ class RenderCache:
             self._write(key, found)
         return found
 
-    def _path(self, key: str) -> Path | None:
-        return None if self.directory is None else self.directory / key[:2] / f"{key}.json"
-
     def _read(self, key: str) -> RenderedBody | None:
-        path = self._path(key)
-        if path is None:
+        connection = self._connect()
+        if connection is None:
             return None
         try:
-            checksum, _, payload = path.read_bytes().partition(b"\n")
-            if hashlib.sha256(payload).hexdigest().encode() != checksum:
-                return None
-            entry = json.loads(payload)
-            if entry.get("format") != FORMAT or entry.get("key") != key:
-                return None
-            html, excerpt, toc = entry["html"], entry["excerpt"], entry["toc"]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            row = connection.execute("SELECT entry FROM entries WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
             return None
-        if not (isinstance(html, str) and isinstance(excerpt, str) and isinstance(toc, list)):
-            return None
-        return RenderedBody(html, excerpt, toc)
+        return None if row is None else _entry(bytes(row[0]), key)
 
     def _write(self, key: str, rendered: RenderedBody) -> None:
-        path = self._path(key)
-        if path is None:
+        connection = self._connect()
+        if connection is None:
             return
         entry = {"format": FORMAT, "key": key, "html": rendered.html}
         entry |= {"excerpt": rendered.excerpt, "toc": rendered.toc}
         payload = json.dumps(entry, ensure_ascii=False).encode()
         checksum = hashlib.sha256(payload).hexdigest().encode()
+        # A cache that cannot be written only costs time.
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute(
+                "INSERT OR REPLACE INTO entries (key, entry) VALUES (?, ?)",
+                (key, checksum + b"\n" + payload),
+            )
+
+    def _connect(self) -> sqlite3.Connection | None:
+        """This process's connection, opened at its first use (None: no cache)."""
+        if self._pid == os.getpid():
+            return self._connection
+        self._pid, self._connection = os.getpid(), None
+        if self.path is None:
+            return None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # No fsync: a torn entry fails its checksum and is converted again.
-            fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(checksum + b"\n" + payload)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+            self._connection = _open(self.path)
+        except sqlite3.OperationalError:
+            pass  # locked for too long, read-only, ...: no cache this time
+        except sqlite3.DatabaseError:  # not a database, or a damaged one: start a new one
+            _remove(self.path)
+            with contextlib.suppress(sqlite3.Error, OSError):
+                self._connection = _open(self.path)
+        except (sqlite3.Error, OSError):
+            pass
+        return self._connection
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Autocommit: each entry is its own transaction, so the workers take turns briefly.
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")  # no fsync per entry
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, entry BLOB NOT NULL)"
+        )
+    except sqlite3.Error:
+        connection.close()
+        raise
+    return connection
+
+
+def _remove(path: Path) -> None:
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+
+
+def _entry(data: bytes, key: str) -> RenderedBody | None:
+    """The entry stored under `key`, if it is whole and is that key's."""
+    try:
+        checksum, _, payload = data.partition(b"\n")
+        if hashlib.sha256(payload).hexdigest().encode() != checksum:
+            return None
+        entry = json.loads(payload)
+        if entry.get("format") != FORMAT or entry.get("key") != key:
+            return None
+        html, excerpt, toc = entry["html"], entry["excerpt"], entry["toc"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not (isinstance(html, str) and isinstance(excerpt, str) and isinstance(toc, list)):
+        return None
+    return RenderedBody(html, excerpt, toc)

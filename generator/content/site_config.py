@@ -162,8 +162,8 @@ class SiteConfig:
 
     @cached_property
     def renders(self) -> RenderCache:
-        """Article bodies converted once, kept across builds in `.cache/press/render/`."""
-        return RenderCache(self.markdown, self.root / ".cache" / "press" / "render")
+        """Article bodies converted once, kept across builds in `.cache/press/`."""
+        return RenderCache(self.markdown, self.root / ".cache" / "press")
 
     def absolute(self, path: str) -> str:
         """An absolute URL for a site-relative path such as `posts/x/`."""
