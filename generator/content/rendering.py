@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.metadata
 import json
 import math
 import os
 import re
 import threading
-from functools import cache, cached_property
+from functools import cached_property
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import markdown
 import yaml
 
+from generator.content.installed import installed_distributions
 from generator.errors import PressError
 
 MORE = "<!-- more -->"
@@ -75,25 +75,15 @@ class MarkdownRenderer:
     @cached_property
     def fingerprint(self) -> str:
         """Changes when anything that shapes the HTML changes: the extensions, their options,
-        and the versions of the packages that provide them."""
-        modules = {"markdown", *(name.split(".")[0] for name in self.extensions)}
+        and the installed packages (those that provide them among them: any upgrade converts
+        the articles once more, as it rebuilds the whole site)."""
         setup = {
             "extensions": self.extensions,
             "configs": self.configs,
-            "versions": sorted(_versions_of(frozenset(modules))),
+            "versions": sorted(installed_distributions()),
         }
         text = json.dumps(setup, sort_keys=True, default=_stable_name)
         return hashlib.sha256(text.encode()).hexdigest()
-
-
-@cache  # scanning the installed distributions takes 0.4 s; they stay put while we run
-def _versions_of(modules: frozenset[str]) -> set[str]:
-    providers = importlib.metadata.packages_distributions()
-    found = set()
-    for module in modules:
-        for dist in providers.get(module, []):
-            found.add(f"{dist}=={importlib.metadata.version(dist)}")
-    return found
 
 
 def _stable_name(value: Any) -> str:

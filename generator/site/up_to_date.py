@@ -11,7 +11,6 @@ untouched site, has nothing to do. `press build --force` builds anyway.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from typing import Any
 
 import generator
 from generator.content.articles import Article
+from generator.content.installed import installed_distributions
 from generator.content.problems import Problem
 from generator.content.site_config import SiteConfig
 from generator.digest.schedule import issue_for, send_moment
@@ -40,7 +40,7 @@ def input_fingerprint(root: Path, options: BuildOptions, strict: bool) -> str:
     code = Path(generator.__file__).parent
     for path in sorted(code.rglob("*.py")):
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    digest.update("\0".join(sorted(_installed())).encode())
+    digest.update("\0".join(sorted(installed_distributions())).encode())
     digest.update("\0".join(_environment(root)).encode())
     return digest.hexdigest()
 
@@ -51,10 +51,6 @@ def _input_files(root: Path) -> list[Path]:
         path = root / name
         found += [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
     return sorted(found)
-
-
-def _installed() -> set[str]:
-    return {f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()}
 
 
 def _environment(root: Path) -> list[str]:
