@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,20 +34,34 @@ def postgres_cluster() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="press-pg-"))
     if os.geteuid() == 0:
         shutil.chown(home, "postgres")
-    data, port = home / "data", free_port()
+    data = home / "data"
 
     def run(program: str, *args: str) -> None:
         command = _as_postgres_user([str(bin_dir / program), *args])
         subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     run("initdb", "-D", str(data), "-A", "trust", "-U", "press", "--no-sync", "-E", "UTF8")
-    options = f"-h 127.0.0.1 -p {port} -k {home} -F -c max_connections=200"
-    run("pg_ctl", "-D", str(data), "-o", options, "-l", str(home / "log"), "-w", "start")
+    port = _start(run, data, home)
     try:
         yield f"postgresql+psycopg://press@127.0.0.1:{port}"
     finally:
         run("pg_ctl", "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _start(run: Callable[..., None], data: Path, home: Path, attempts: int = 3) -> int:
+    """The port the cluster listens on. A free port can be taken by another test process
+    before the server binds it: then another port, at most `attempts` times."""
+    for attempt in range(attempts):
+        port = free_port()
+        options = f"-h 127.0.0.1 -p {port} -k {home} -F -c max_connections=200"
+        try:
+            run("pg_ctl", "-D", str(data), "-o", options, "-l", str(home / "log"), "-w", "start")
+            return port
+        except subprocess.CalledProcessError:
+            if attempt == attempts - 1 or "already in use" not in (home / "log").read_text():
+                raise
+    raise AssertionError("unreachable")
 
 
 def create_database(server: str) -> str:

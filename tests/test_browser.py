@@ -101,7 +101,10 @@ def test_the_key_that_wakes_material_opens_search(browser, site_url: str) -> Non
     page.keyboard.press("/")  # Material's search shortcut, pressed before its script loaded
     page.wait_for_function("document.activeElement.matches('input.md-search__input')")
     page.keyboard.type("reversible")
-    assert "reversible" in page.locator(".md-search-result__item").first.inner_text().lower()
+    # Results follow each key: wait for those of the whole word.
+    expect(page.locator(".md-search-result__item").first).to_contain_text(
+        re.compile("reversible", re.I)
+    )
     page.close()
 
 
