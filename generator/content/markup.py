@@ -5,8 +5,8 @@
 - `rewrite_links`: an article's `href` and `src` values replaced, everything else passed
   through byte for byte (the standard library's tokenizer, which keeps each tag's source
   text), so feeds, emails and pages carry exactly what the editor wrote.
-- `edit_fragment`: a rendered fragment (the navigation, a table of contents) parsed, changed
-  by the given edits, written out again (fixes to Material's markup, html_fixes.py).
+- `edit_fragment`: a rendered fragment (Material's navigation) parsed, changed by the given
+  edits, written out again (fixes to Material's markup, html_fixes.py).
 - `tag_spans`, `splice`, `start_tag`: where each tag of a text stands, for edits that change
   a few tags and pass every other byte through; they read template sources too, where
   `{% … %}` is text (Material's templates fixed once as they load, html_fixes.py).
