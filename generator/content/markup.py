@@ -25,7 +25,7 @@ from html import escape, unescape
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 LINK_ATTRIBUTES = ("href", "src")
 
@@ -107,15 +107,6 @@ def start_tag(name: str, attrs: Iterable[tuple[str, str | None]]) -> str:
         for key, value in attrs
     )
     return f"<{name}{written}>"
-
-
-def parsed_element(html: str) -> LexborNode:
-    """The first element of an HTML fragment, to put into a document (`replace_with`)."""
-    tree = LexborHTMLParser(html)
-    node = tree.head.child if tree.head and tree.head.child else tree.body.child
-    if node is None:
-        raise ValueError(f"no element in {html[:60]!r}")
-    return node
 
 
 def rewrite_links(html: str, resolve: Callable[[str], str]) -> str:
