@@ -8,7 +8,14 @@ The same generated corpus (bench/corpus.py) is built, in alternating rounds, by:
 - Pelican 4.12 with the same Markdown extensions, pagination, author, category and archive
   pages, and RSS and Atom feeds (its default theme; it has no search index).
 Each build runs in a fresh process; peak RSS is that process's (press's conversion workers
-are not counted; they hold only what they convert). Then the preview latency: `press serve`
+are not counted; they hold only what they convert). Before each cold build, every tool's
+earlier output (and press's cache) is moved aside, and all of it is deleted after the last
+round: on ext4 without a journal (this bench machine's root) the kernel skips the inodes
+freed in the last minutes each time it allocates one, scanning past them from the start of
+the group, so a build right after deleting thousands of files pays for the deletion
+quadratically (press's cold build at 1,000 took 7-8 s instead of 3-5 s, most of it system
+time; a journalled ext4, the default, has no such check). `--delete-before` deletes instead,
+as a user's `rm -rf site .cache` would. Then the preview latency: `press serve`
 on 127.0.0.1, one article edited (its text, then its date), timed until the served page
 shows the edit over HTTP.
 
@@ -31,6 +38,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -184,29 +193,57 @@ def pelican_site(project: Path, dest: Path) -> Path:
     return dest / "pelicanconf.py"
 
 
-def measure(count: int, rounds: int) -> dict[str, list[dict[str, float]]]:
+@contextmanager
+def scratch_dir(scratch: Path | None) -> Iterator[str]:
+    """A folder for one part of the bench: inside `scratch`, which is deleted only when the
+    bench ends (see the module docstring), or a temporary one deleted when the part ends."""
+    if scratch is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield tmp
+        return
+    yield tempfile.mkdtemp(dir=scratch)
+
+
+def clear(path: Path, spent: Path | None) -> None:
+    """Removes an earlier build's output: moved into `spent` (deleted after the rounds), or
+    deleted now when `spent` is None."""
+    if not path.exists():
+        return
+    if spent is None:
+        shutil.rmtree(path)
+        return
+    spent.mkdir(exist_ok=True)
+    path.rename(spent / f"{len(list(spent.iterdir()))}-{path.name}")
+
+
+def measure(count: int, rounds: int, scratch: Path | None) -> dict[str, list[dict[str, float]]]:
+    """With no `scratch`, each earlier output is deleted right before the next build."""
     results: dict[str, list[dict[str, float]]] = {
         "press cold": [],
         "press warm": [],
         "material": [],
         "pelican": [],
     }
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir(scratch) as tmp:
         project = make_corpus(Path(tmp) / "press", count)
         # Like for like: neither Pelican nor the stock blog draws share cards (timed apart).
         with (project / "site_config/site.yml").open("a") as site_yml:
             site_yml.write("\nshare_cards: false\n")
         material = material_blog(project, Path(tmp) / "material")
         pelican = pelican_site(project, Path(tmp) / "pelican")
+        spent = None if scratch is None else Path(tmp) / "spent"
         for _ in range(rounds):
-            shutil.rmtree(project / ".cache", ignore_errors=True)
-            shutil.rmtree(project / "site", ignore_errors=True)
+            clear(project / ".cache", spent)
+            clear(project / "site", spent)
             results["press cold"].append(
                 run(sys.executable, PRESS_BUILD, str(project), NOW.isoformat())
             )
             results["press warm"].append(
                 run(sys.executable, PRESS_BUILD, str(project), NOW.isoformat())
             )
+            if spent is not None:  # else each deletes its own, timed
+                clear(material.parent / "site", spent)
+                clear(pelican.parent / "output", spent)
             results["material"].append(run(sys.executable, MATERIAL_BUILD, str(material)))
             results["pelican"].append(run(PELICAN, PELICAN_BUILD, str(pelican)))
     return results
@@ -267,12 +304,12 @@ def wait_for(url: str, text: str, limit: float) -> float:
     raise SystemExit(f"{url} did not show {text!r} within {limit:.0f} s")
 
 
-def preview_latency(count: int, edits: int) -> dict[str, list[float]]:
+def preview_latency(count: int, edits: int, scratch: Path | None) -> dict[str, list[float]]:
     """Seconds from a save to the served page showing it: `edits` text edits (the excerpt
     changes), `edits` re-datings (the article moves between list pages), `edits` new articles
     dated mid-corpus (until the new page is served) and `edits` deletions (until its page is
     gone); and, first, from starting `press serve` to its first page."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir(scratch) as tmp:
         project = make_corpus(Path(tmp) / "press", count)
         # As the cold builds it is compared with: share cards are timed apart.
         with (project / "site_config/site.yml").open("a") as site_yml:
@@ -348,21 +385,31 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--edits", type=int, default=3)
     parser.add_argument("--no-preview", action="store_true")
+    parser.add_argument(
+        "--delete-before",
+        action="store_true",
+        help="delete each earlier output right before the next cold build (see above)",
+    )
     parser.add_argument("--preview-only", action="store_true", help="skip the build rounds")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="press-bench-") as root:
+        run_bench(args, None if args.delete_before else Path(root))
+
+
+def run_bench(args: argparse.Namespace, scratch: Path | None) -> None:
     if args.preview_only:
-        report_preview(min(args.articles), args.edits)
+        report_preview(min(args.articles), args.edits, scratch)
         return
     if not PELICAN.exists():
         raise SystemExit("Pelican is missing: run bin/setup --bench first")
     cold, cold_wall = {}, {}
     for count in args.articles:
-        results = measure(count, args.rounds)
+        results = measure(count, args.rounds, scratch)
         cold[count] = report(count, results)
         cold_wall[count] = median(results["press cold"], "wall")
         if count == max(args.articles):
             print(f"press peak RSS at {count}: {median(results['press cold'], 'peak_mib'):.0f} MiB")
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir(scratch) as tmp:
         count = min(args.articles)
         cards = run(sys.executable, CARDS, str(make_corpus(Path(tmp) / "press", count)))
         print(f"\nshare cards, drawn for {count} articles with no cache: {cards['seconds']:.2f} s")
@@ -370,12 +417,14 @@ def main() -> None:
         small, large = min(cold), max(cold)
         print(f"\nscaling: t({large})/t({small}) = {cold[large] / cold[small]:.2f}")
     if not args.no_preview:
-        report_preview(min(args.articles), args.edits, cold_wall.get(min(args.articles)))
+        report_preview(min(args.articles), args.edits, scratch, cold_wall.get(min(args.articles)))
 
 
-def report_preview(count: int, edits: int, cold_wall: float | None = None) -> None:
+def report_preview(
+    count: int, edits: int, scratch: Path | None, cold_wall: float | None = None
+) -> None:
     print(f"\npreview at {count} articles, save to served page:")
-    latencies = preview_latency(count, edits)
+    latencies = preview_latency(count, edits, scratch)
     for kind, times in latencies.items():
         shown = ", ".join(f"{s:.2f}" for s in times)
         print(f"  {kind}: {shown} s; median {statistics.median(times):.2f} s")
