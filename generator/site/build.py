@@ -22,7 +22,13 @@ from generator.site.mkdocs_adapter import render_site
 from generator.site.newsletter import newsletter_pages
 from generator.site.options import BuildOptions
 from generator.site.outputs import write_outputs
-from generator.site.up_to_date import BuildRecord, input_fingerprint, valid_until
+from generator.site.up_to_date import (
+    BuildRecord,
+    input_fingerprint,
+    page_count,
+    site_files,
+    valid_until,
+)
 
 T = TypeVar("T")
 
@@ -70,9 +76,9 @@ def build_all(
         if strict and links:
             raise ContentError(links)
     published = sum(a.is_published(options.now) for a in articles)
-    pages = sum(1 for _ in target.rglob("index.html"))
-    report = BuildReport(target, published, pages, tuple(links))
-    record.save(inputs, options.now, valid_until(site, articles, options.now), report)
+    files = site_files(target)
+    report = BuildReport(target, published, page_count(files), tuple(links))
+    record.save(inputs, options.now, valid_until(site, articles, options.now), report, files)
     return report
 
 
