@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import sqlite3
@@ -124,6 +125,34 @@ def test_parallel_build_is_byte_identical_to_one_process(tmp_path: Path) -> None
     three = build_all(root, BuildOptions(now=NOW), tmp_path / "three", jobs=3)
     assert one.pages == three.pages > 30
     assert tree(one.site_dir) == tree(three.site_dir)
+
+
+HOOK = """
+import json, os
+
+def on_page_content(html, page, **kwargs):
+    if page.file.src_uri.startswith("newsletter/20"):
+        with open(os.environ["SEEN"], "a") as seen:
+            seen.write(json.dumps([page.file.src_uri, html]) + "\\n")
+    return html
+"""
+
+
+def test_a_page_content_hook_reads_each_issue_page_s_html_under_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under --jobs the issue pages take their HTML after MkDocs has read every page, unless a
+    plugin or hook reads it as each page is read: that one gets it then, as with one process."""
+    root = make_project(tmp_path / "p", examples=True)
+    (root / "hooks.py").write_text(HOOK)
+    with (root / "mkdocs.yml").open("a") as config:
+        config.write("\nhooks:\n  - hooks.py\n")
+    seen = tmp_path / "seen.jsonl"
+    monkeypatch.setenv("SEEN", str(seen))
+    build_all(root, BuildOptions(now=NOW), jobs=2)
+    pages = dict(json.loads(line) for line in seen.read_text().splitlines())
+    assert len(pages) >= 2
+    assert all("In this issue" in html for html in pages.values())
 
 
 def test_a_build_with_nothing_changed_leaves_the_site_alone(tmp_path: Path) -> None:

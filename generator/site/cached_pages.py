@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable
+from functools import partial
 from html import escape
 from typing import Any
 from urllib.parse import urlunsplit
@@ -99,18 +100,26 @@ def render_with(
     convert: Callable[[str], tuple[str, list[dict[str, Any]]]],
     relative: Relative = relative_links,
     anchors: Callable[[str], set[str]] = anchor_ids,
+    defer: Callable[[Callable[[], None]], bool] | None = None,
 ) -> None:
     """Makes `page.render` convert with `convert`, the site's one Markdown parser (or what it
     made before): for the pages press generates (list pages, newsletter issues, tags) and the
     home page, instead of a new parser per page. What MkDocs' own render adds is redone: links
     resolved relative to the page (`relative`) and the ids it offers (`anchors`; titles are in
-    their metadata)."""
+    their metadata). `defer` may take the conversion for later (it returns True), before the
+    page is written; until then its content is empty."""
 
-    def render(config: Any, files: Files) -> None:
+    def fill(files: Files) -> None:
         html, toc = convert(page.markdown or "")
         page.content = relative(html, page.file.src_uri, page.url, files)
         page.toc = get_toc(toc)
         page.present_anchor_ids = set(anchors(html))
+
+    def render(config: Any, files: Files) -> None:
+        if defer is not None and defer(partial(fill, files)):
+            page.content = ""  # MkDocs checks that a page it read has content
+            return
+        fill(files)
 
     page.render = render  # type: ignore[method-assign]
 

@@ -4,15 +4,17 @@ in the preview, the coming email. One step of the press plugin (plugin.py).
 
 They are converted by the site's one Markdown parser. Under `press build --jobs N` a forked
 process converts the newsletter pages (the bulk of them, an email's worth of HTML each) while
-MkDocs reads the posts. `press serve` remembers across its builds (`remembers`): the issues by
-their articles and links, the conversions by their Markdown, so a new plan of the site
-converts and renders only what changed; a single build would only hold on to what it no
-longer needs.
+MkDocs reads the posts, and the pages take their HTML only when it is first needed, before
+the pages are written (`defer`, `finish`): MkDocs reads the other pages and writes the theme's
+own meanwhile, instead of waiting for the process. `press serve` remembers across its builds
+(`remembers`): the issues by their articles and links, the conversions by their Markdown, so
+a new plan of the site converts and renders only what changed; a single build would only
+hold on to what it no longer needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date
 from functools import partial
 from typing import Any
@@ -51,6 +53,8 @@ class GeneratedPages:
         self.links: SessionMemo[tuple[str, ...]] = SessionMemo()
         self.anchors: SessionMemo[set[str]] = SessionMemo()
         self.converting: Forked[dict[str, Any]] | None = None
+        self.deferring = False  # pages may take their HTML at `finish` (see the docstring)
+        self.pending: list[Callable[[], None]] = []
 
     def next_build(self) -> None:
         for memo in self._memos:
@@ -80,6 +84,8 @@ class GeneratedPages:
         if options.jobs > 1:
             texts = [text for uri, text in newsletter.items() if uri.endswith(".md")]
             self.converting = Forked(partial(_convert_all, site.markdown, texts))
+            # A plugin's `on_page_content` reads the HTML as each page is read: none may wait.
+            self.deferring = not self.remembers and not config.plugins.events["page_content"]
         _add_listed(files, config, tag_pages(site, articles, options.now), TAGS_INDEX)
         _add_listed(files, config, subscribe_page(site), "")
         if options.email_preview:
@@ -111,6 +117,20 @@ class GeneratedPages:
             parts = sample_copy(site, rendered, Signer.from_environment(allow_preview=True))
         return {PREVIEW_HTML: parts["email.html"], PREVIEW_TEXT: parts["email.txt"]}
 
+    def defer(self, fill: Callable[[], None]) -> bool:
+        """Takes a page's `fill` (its conversion) for `finish` when a process is converting
+        the pages; False: fill it now."""
+        if not self.deferring:
+            return False
+        self.pending.append(fill)
+        return True
+
+    def finish(self) -> None:
+        """The deferred pages get their HTML (before MkDocs' pages are written)."""
+        pending, self.pending, self.deferring = self.pending, [], False
+        for fill in pending:
+            fill()
+
     def convert(self, site: SiteConfig, markdown: str) -> Conversion:
         """A generated page's Markdown as HTML: converted ahead, remembered, or now."""
         if self.converting is not None:
@@ -139,6 +159,7 @@ class GeneratedPages:
 
     def stop(self) -> None:
         """The converting process is not waited for (a failed build, or the end of one)."""
+        self.pending, self.deferring = [], False
         if self.converting is not None:
             self.converting.abandon()
             self.converting = None

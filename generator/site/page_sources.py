@@ -39,9 +39,8 @@ def prepare_page(press: Any, page: Page) -> None:
         return
     if page.file.generated_by == "press" or page.file.src_uri == HOME:
         generated = press.generated
-        render_with(
-            page, partial(generated.convert, site), generated.relative, generated.anchor_ids
-        )
+        convert = partial(generated.convert, site)
+        render_with(page, convert, generated.relative, generated.anchor_ids, generated.defer)
 
 
 def last_modified(press: Any, page: Page) -> datetime:

@@ -162,6 +162,7 @@ class PressPlugin(BasePlugin):
 
     @event_priority(100)  # before the search plugin writes its index
     def on_post_build(self, config: MkDocsConfig) -> None:
+        self.generated.finish()
         self.generated.stop()
         if self.page_writer is not None:
             self.page_writer.flush(config)
