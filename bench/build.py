@@ -266,6 +266,13 @@ def report(count: int, results: dict[str, list[dict[str, float]]]) -> float:
             f"{name:<12} {seconds:>7.2f} s {peak:>6.0f} MiB {seconds / pelican:>10.2f}x"
             f" {seconds / material:>11.2f}x"
         )
+    ratios = [
+        cold["seconds"] / pelican_run["seconds"]
+        for cold, pelican_run in zip(results["press cold"], results["pelican"], strict=True)
+    ]
+    shown = ", ".join(f"{r:.2f}" for r in ratios)
+    # Each round's own ratio: a slow spell of the machine slows both builds of one round.
+    print(f"press cold / pelican, round by round: {shown}; median {statistics.median(ratios):.2f}x")
     return median(results["press cold"], "seconds")
 
 

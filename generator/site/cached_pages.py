@@ -31,7 +31,7 @@ Shown = Callable[[Article, Page], None]  # an article is shown on a page other t
 def render_from_cache(page: Page, article: Article) -> None:
     """Makes MkDocs' `page.render` fill the page from the article's cached HTML: what a
     conversion would set (content, toc, anchors). The links are made relative to the page
-    by `finish_content`, when the page is written (in parallel under --jobs)."""
+    when the page is written (relative_bodies.py)."""
 
     def render(config: Any, files: Files) -> None:
         page.content = article.body_html
@@ -39,10 +39,6 @@ def render_from_cache(page: Page, article: Article) -> None:
         page.present_anchor_ids = anchor_ids(article.body_html)
 
     page.render = render  # type: ignore[method-assign]
-
-
-def finish_content(page: Page, article: Article, files: Files) -> None:
-    page.content = relative_links(article.body_html, page.file.src_uri, page.url, files)
 
 
 def anchor_ids(html: str) -> set[str]:

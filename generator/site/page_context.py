@@ -14,7 +14,6 @@ from generator.blog.plan import LISTS, Kind
 from generator.content.articles import Article
 from generator.content.slugs import slugify
 from generator.site.blog_pages import HOME, BlogFiles
-from generator.site.cached_pages import finish_content
 from generator.site.listing import build_listing
 from generator.site.seo import page_meta
 
@@ -26,7 +25,7 @@ def fill_context(press: Any, context: dict[str, Any], page: Page) -> dict[str, A
     article = press.articles.get(page.file.src_uri)
     planned = press.blog.page_for(page.file.src_uri)
     if article is not None:
-        finish_content(page, article, files)
+        press.bodies.finish(page, article, files)
     context["article"] = article
     context["tag_slug"] = slugify
     context["related"] = press.related.for_article(article) if article else []

@@ -54,6 +54,7 @@ from generator.site.page_context import fill_context
 from generator.site.page_inputs import ArticlePrints
 from generator.site.page_sources import prepare_page
 from generator.site.parallel_pages import PageWriter
+from generator.site.relative_bodies import RelativeBodies
 
 FEEDS = [
     ("application/rss+xml", "RSS", "feed.xml"),
@@ -78,6 +79,7 @@ class PressPlugin(BasePlugin):
         # article whose text changed.
         self.shows: dict[str, set[Path]] = {}
         self.generated = GeneratedPages()  # newsletter, tags, /subscribe/, the coming email
+        self.bodies = RelativeBodies()  # posts' bodies with links relative to their pages
         self.article_prints = ArticlePrints()  # press serve: each article's part, build to build
         self.templates = _CompiledTemplates()  # compiled once per session, by their source
         self.files = Files([])
@@ -148,7 +150,11 @@ class PressPlugin(BasePlugin):
 
     def on_nav(self, nav: Any, config: MkDocsConfig, files: Files) -> Any:
         self.files = files
-        return blog_navigation(nav, files, self.blog)
+        nav = blog_navigation(nav, files, self.blog)
+        writer = self.page_writer
+        if writer is not None and writer.jobs > 1 and not self.generated.remembers:
+            self.bodies.start(self.articles, files)  # files and URLs are final now
+        return nav
 
     def on_page_read_source(self, page: Page, config: MkDocsConfig) -> str | None:
         # A post is rendered from its Article: its file is not read again.
@@ -164,8 +170,10 @@ class PressPlugin(BasePlugin):
     def on_post_build(self, config: MkDocsConfig) -> None:
         self.generated.finish()
         self.generated.stop()
+        self.bodies.collect()
         if self.page_writer is not None:
             self.page_writer.flush(config)
+        self.bodies.stop()
         self.write_cards(self.visible, Path(config.site_dir))
 
     def write_cards(self, articles: list[Article], site_dir: Path) -> None:
@@ -205,6 +213,7 @@ class PressPlugin(BasePlugin):
 
     def on_build_error(self, error: Exception) -> None:
         self.generated.stop()
+        self.bodies.stop()
 
     def take_articles(self, fresh: dict[Path, Article]) -> None:
         """Edited articles that keep their places (`press serve`): the planned pages list
