@@ -35,3 +35,38 @@ def test_the_cached_navigation_tabs_header_and_translations_are_what_each_page_w
     assert made.keys() == expected.keys()
     assert [name for name in made if made[name] != expected[name]] == []
     assert sum(name.endswith(".html") for name in made) >= 45
+
+
+def test_pages_share_a_navigation_key_only_where_every_link_from_them_is_the_same():
+    """The key is worked out from the paths; the links it stands for are MkDocs' own."""
+    from types import SimpleNamespace
+
+    from mkdocs.utils import get_relative_url
+
+    from generator.site.fragments import frame_key
+
+    targets = ["", "archive/2026/", "category/teams/", "newsletter/", "about.html", "a/b/c/"]
+    items = [SimpleNamespace(url=url, active=False) for url in targets]
+    nav = SimpleNamespace(pages=items, homepage=items[0], items=items)
+    urls = [
+        "posts/one/",
+        "posts/two/",
+        "category/teams/page/2/",
+        "category/people/page/2/",
+        "archive/2026/page/3/",
+        "archive/2025/",
+        "a/b/d/",
+        "a/x/",
+        "404.html",
+        "tag/",
+        "newsletter/2026-11-07/",
+    ]
+    pages = [SimpleNamespace(url=url) for url in urls]
+
+    def links(page: SimpleNamespace) -> tuple[str, ...]:
+        return tuple(get_relative_url(target, page.url) for target in targets)
+
+    for page in pages:
+        for other in pages:
+            same_key = frame_key("nav", page, nav) == frame_key("nav", other, nav)
+            assert same_key == (links(page) == links(other)), (page.url, other.url)
