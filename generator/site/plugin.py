@@ -191,10 +191,6 @@ class PressPlugin(BasePlugin):
 
     def on_env(self, env: Any, config: MkDocsConfig, files: Files) -> Any:
         env.bytecode_cache = self.templates
-        # Each build gets a new environment, and the preview builds everything again when a
-        # template changes: no template changes while one environment lives, so Jinja need not
-        # stat its file at every include (some 43,000 times at 1,000 articles).
-        env.auto_reload = False
         env.add_extension(FragmentCache)
         env.add_extension(TemplateFixes)  # Material's markup fixed as its templates load
         env.filters["press_fix_navigation"] = fix_navigation
