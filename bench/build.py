@@ -15,9 +15,10 @@ freed in the last minutes each time it allocates one, scanning past them from th
 the group, so a build right after deleting thousands of files pays for the deletion
 quadratically (press's cold build at 1,000 took 7-8 s instead of 3-5 s, most of it system
 time; a journalled ext4, the default, has no such check). `--delete-before` deletes instead,
-as a user's `rm -rf site .cache` would. Then the preview latency: `press serve`
-on 127.0.0.1, one article edited (its text, then its date), timed until the served page
-shows the edit over HTTP.
+as a user's `rm -rf site .cache` would. Deletions from before the bench (an earlier run's
+clean-up) are let settle first: a minute after the inode tables are written. Then the
+preview latency: `press serve` on 127.0.0.1, one article edited (its text, then its date),
+timed until the served page shows the edit over HTTP.
 
     bin/setup --bench                      # once: Pelican in .cache/bench/pelican
     .venv/bin/python bench/build.py [--articles 1000 3000] [--rounds 3] [--no-preview]
@@ -403,7 +404,19 @@ def main() -> None:
         run_bench(args, None if args.delete_before else Path(root))
 
 
+SETTLE = 61  # seconds: ext4 passes over inodes freed this long ago once their table is written
+
+
+def settle() -> None:
+    """Lets files deleted before the bench (by an earlier run's clean-up, say) stop costing
+    the kernel: their inode table written out, then a minute (ext4's RECENTCY_MIN)."""
+    os.sync()
+    time.sleep(SETTLE)
+
+
 def run_bench(args: argparse.Namespace, scratch: Path | None) -> None:
+    if scratch is not None:
+        settle()
     if args.preview_only:
         report_preview(min(args.articles), args.edits, scratch)
         return
