@@ -18,7 +18,7 @@ def files_of(site: Path) -> dict[str, bytes]:
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
 
 
-def test_the_cached_navigation_tabs_header_and_translations_are_what_each_page_would_render(
+def test_the_cached_frame_fragments_and_translations_are_what_each_page_would_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from bench.corpus import make_corpus
@@ -28,6 +28,7 @@ def test_the_cached_navigation_tabs_header_and_translations_are_what_each_page_w
     monkeypatch.setattr(plugin, "frame_key", lambda *args: None)  # every page renders its own
     monkeypatch.setattr(plugin, "header_key", lambda *args: None)
     monkeypatch.setattr(plugin, "config_key", lambda *args: None)
+    monkeypatch.setattr(plugin, "shallow_key", lambda *args: None)
     fresh = make_corpus(tmp_path / "fresh", 24)
     (fresh / "templates/theme/partials/language.html").unlink()  # Material's own partial
     build_all(fresh, BuildOptions(now=NOW))
@@ -70,3 +71,38 @@ def test_pages_share_a_navigation_key_only_where_every_link_from_them_is_the_sam
         for other in pages:
             same_key = frame_key("nav", page, nav) == frame_key("nav", other, nav)
             assert same_key == (links(page) == links(other)), (page.url, other.url)
+
+
+def test_pages_share_a_shallow_key_only_where_their_links_to_the_root_and_assets_are_the_same():
+    from types import SimpleNamespace
+
+    from mkdocs.utils import get_relative_url
+
+    from generator.site.fragments import shallow_key
+
+    targets = ["subscribe/", "newsletter/", "feed.xml", "assets/stylesheets/main.css", ""]
+    urls = [
+        "",
+        "posts/one/",
+        "posts/two/",
+        "subscribe/",
+        "newsletter/",
+        "newsletter/2026-11-07/",
+        "category/teams/page/2/",
+        "archive/2026/page/3/",
+        "404.html",
+        "feed.xml/",
+        "assets/stylesheets/",
+    ]
+    pages = [SimpleNamespace(url=url) for url in urls]
+
+    def links(page: SimpleNamespace) -> tuple[str, ...]:
+        return tuple(get_relative_url(target, page.url) for target in targets)
+
+    for page in pages:
+        for other in pages:
+            key, other_key = shallow_key("f", page), shallow_key("f", other)
+            if key is not None and key == other_key:
+                assert links(page) == links(other), (page.url, other.url)
+    assert shallow_key("f", pages[1]) == shallow_key("f", pages[2])
+    assert shallow_key("f", pages[-1]) is None

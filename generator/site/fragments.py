@@ -10,7 +10,9 @@ writing each link for each page: that was 5% of writing the pages at 1,000 artic
 that is itself in the navigation shows its table of contents there: it gets no key.
 `header_key` does the same for the header, whose only per-page parts are two relative links
 and the title, which `Titled` fills into the one rendering; `config_key` for Material's
-settings script, which depends on the page only through the relative URL of the site's root.
+settings script, which depends on the page only through the relative URL of the site's root;
+`shallow_key` for the stylesheets, the scripts, the back-to-top button and the footer's
+publication links, which link only to the site's root folder and to assets/.
 
 `Translations` is Material's `t(key)` for the theme's `partials/language.html`: Material's
 partial imports two language templates on every page and builds their whole table for each
@@ -179,6 +181,20 @@ def config_key(page: Any, base_url: str) -> tuple[str, str] | None:
     if page is None or page.url.startswith("assets/"):
         return None
     return ("config", base_url)
+
+
+def shallow_key(name: str, page: Any) -> tuple[str, int, str] | None:
+    """The key of fragment `name` when it depends on the page only through its links to
+    paths one folder deep ('subscribe/', 'feed.xml') or under assets/ (the theme's files).
+    From a page, such a link climbs once per folder of the page, unless the page's first
+    folder is the link's own (`get_relative_url`): pages of one depth and first folder get
+    the same links. Pages under assets/ may share more than that with the theme's files:
+    they get no key."""
+    if page is None:
+        return None
+    here = _folder_parts(page.url)
+    first = here[0] if here else ""
+    return None if first == "assets" else (name, len(here), first)
 
 
 def with_material_prefix(env: Any, theme_dirs: list[str], custom_dir: str | None) -> None:

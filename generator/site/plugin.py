@@ -45,6 +45,7 @@ from generator.site.fragments import (
     forget_fragments,
     frame_key,
     header_key,
+    shallow_key,
     with_material_prefix,
 )
 from generator.site.generated_pages import GeneratedPages
@@ -199,6 +200,7 @@ class PressPlugin(BasePlugin):
         env.globals["press_frame_key"] = frame_key
         env.globals["press_header_key"] = header_key
         env.globals["press_config_key"] = config_key
+        env.globals["press_shallow_key"] = shallow_key
         env.globals["press_titled"] = Titled(env)
         with_material_prefix(env, config.theme.dirs, config.theme.custom_dir)
         env.globals["press_translate"] = Translations(env, config.theme["language"] or "en")
