@@ -383,8 +383,8 @@ def test_an_issue_page_is_rendered_again_only_when_what_it_links_to_moves(
     monkeypatch.setattr(
         newsletter,
         "archived_email",
-        lambda site, week, day, everything: (
-            rendered.append(day) or real(site, week, day, everything)
+        lambda site, week, day, everything, urls: (
+            rendered.append(day) or real(site, week, day, everything, urls)
         ),
     )
     memo = SessionMemo()
@@ -410,3 +410,22 @@ def test_an_issue_page_is_rendered_again_only_when_what_it_links_to_moves(
     # Only the issue whose excerpt links to it, and the one that lists it.
     assert sorted(rendered) == sorted([ISSUE, *own]) and len(rendered) < issues
     assert site.absolute("posts/moved/") in third[f"newsletter/{ISSUE}.md"]
+
+
+def test_the_archive_works_out_the_articles_urls_once_for_all_its_issues(
+    example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Once per issue made the archive's cost grow with the square of the corpus.
+    import generator.digest.render as render
+    import generator.site.newsletter as newsletter
+
+    site, articles = load_content(example_project)
+    calls: list[int] = []
+    for module in (render, newsletter):
+        real = module.source_urls
+        monkeypatch.setattr(
+            module, "source_urls", lambda a, s, real=real: calls.append(1) or real(a, s)
+        )
+    pages = newsletter_pages(site, articles, NOW)
+    assert len(past_issues(site, articles, NOW)) >= 2 and len(pages) >= 5
+    assert len(calls) == 1

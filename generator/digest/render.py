@@ -4,6 +4,7 @@ as a placeholder that delivery fills per subscriber."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -63,12 +64,15 @@ def render_digest(
     issue: date,
     everything: list[Article],
     archive: bool = False,
+    urls: Mapping[str, str] | None = None,
 ) -> RenderedDigest:
     """The issue as emailed; with `archive`, as the web archive shows it: a subscribe box in
-    place of the subscriber block (between the `press:subscriber` comments)."""
+    place of the subscriber block (between the `press:subscriber` comments). `urls` is
+    `source_urls(everything, site)` when the caller has it: the archive renders every issue,
+    and working it out for each made the archive's cost grow with the square of the corpus."""
     env = email_environment(site)
     view_url = site.absolute(f"newsletter/{issue.isoformat()}/")
-    urls = source_urls(everything, site)
+    urls = source_urls(everything, site) if urls is None else urls
     counted = site.email.click_counts and not archive
     paths = [site_path(site, a.url) for a in week] if counted else []
     links = tuple(path for path in paths if path is not None)

@@ -48,7 +48,8 @@ def newsletter_pages(
 
         def make(day: date = day, week: list[Article] = week) -> tuple[Any, str, str]:
             # The week is kept with the result, so the ids in the key stay its articles'.
-            return week, _issue(site, day, week, urls), archived_email(site, week, day, articles)
+            email = archived_email(site, week, day, articles, urls)
+            return week, _issue(site, day, week, urls), email
 
         key = (day, tuple(id(a) for a in week), _linked_urls(site, week, urls))
         _week, issue, email = memo.get(key, make) if memo is not None else make()
@@ -106,11 +107,15 @@ def archived_email_path(day: date) -> str:
 
 
 def archived_email(
-    site: SiteConfig, week: list[Article], day: date, articles: list[Article]
+    site: SiteConfig,
+    week: list[Article],
+    day: date,
+    articles: list[Article],
+    urls: Mapping[str, str] | None = None,
 ) -> str:
     """The issue's HTML as the digest rendered it, but for the block that belongs to each
     subscriber (the receiving notice and the unsubscribe link): a subscribe box instead."""
-    return render_digest(site, week, day, articles, archive=True).html
+    return render_digest(site, week, day, articles, archive=True, urls=urls).html
 
 
 def _index(site: SiteConfig, issues: dict[date, list[Article]]) -> str:
