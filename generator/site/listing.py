@@ -75,13 +75,11 @@ def page_links(planned: PlannedPage, views: list[PlannedPage]) -> list[PageLink]
     if len(views) < 2:
         return []
     current, last = planned.number, len(views)
-    shown = {1, last} | set(range(current - PAGE_RADIUS, current + PAGE_RADIUS + 1))
+    near = range(max(1, current - PAGE_RADIUS), min(last, current + PAGE_RADIUS) + 1)
     links: list[PageLink] = []
-    for number in range(1, last + 1):
-        if number not in shown:
-            if links and links[-1].number is not None:
-                links.append(PageLink(None, None))
-            continue
+    for number in sorted({1, last, *near}):  # not every page: a list of 600 has 600 pages
+        if links and links[-1].number is not None and number > links[-1].number + 1:
+            links.append(PageLink(None, None))
         url = None if number == current else views[number - 1].url
         links.append(PageLink(number, url))
     return links
