@@ -429,3 +429,23 @@ def test_the_archive_works_out_the_articles_urls_once_for_all_its_issues(
     pages = newsletter_pages(site, articles, NOW)
     assert len(past_issues(site, articles, NOW)) >= 2 and len(pages) >= 5
     assert len(calls) == 1
+
+
+def test_an_issue_page_shows_a_title_as_text_in_its_heading_and_its_read_link(
+    example_project: Path,
+) -> None:
+    site, articles = load_content(example_project)
+    week = select_week(articles, digest_window(site, ISSUE), NOW)
+    title = "Fish & *chips* <now> [then] `code` \\ | #1"
+    renamed = dataclasses.replace(week[0], title=title)
+    articles = [renamed if a is week[0] else a for a in articles]
+    page = newsletter_pages(site, articles, NOW)[f"newsletter/{ISSUE}.md"]
+    tree = HTMLParser(site.markdown.convert(page.split("---\n", 2)[2]))
+    heading = next(h for h in tree.css("h3") if "chips" in h.text())
+    read = next(a for a in tree.css("p > a") if a.text().startswith("Read “Fish"))
+    assert heading.text() == title and read.text() == f"Read “{title}”"
+    assert read.attributes["href"] == heading.css_first("a").attributes["href"]
+    byline = heading.next
+    while byline is not None and byline.tag != "p":
+        byline = byline.next
+    assert byline is not None and byline.text().endswith("min read")
