@@ -21,11 +21,16 @@ from generator.site.forked import Forked
 
 
 class BuiltPages:
-    """The staged site: which paths exist, and the ids each page has (read on demand)."""
+    """The staged site: which paths exist, and the ids each page has (read on demand).
+    `bodies` are the posts' HTML by their pages' paths: a post's page shows its body, so an
+    id of the body is on the page without reading the page (most anchors are headings of
+    posts; reading and parsing their pages was most of the check)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bodies: dict[str, str] | None = None) -> None:
         self.root = root
+        self.bodies = bodies or {}
         self._ids: dict[Path, set[str]] = {}
+        self._body_ids: dict[str, set[str]] = {}
 
     def page(self, path: str) -> Path | None:
         target = self.root / path
@@ -37,6 +42,16 @@ class BuiltPages:
         if page not in self._ids:
             self._ids[page] = element_ids(page.read_text(encoding="utf-8", errors="replace"))
         return self._ids[page]
+
+    def has_id(self, path: str, page: Path, anchor: str) -> bool:
+        """Whether the page at site path `path` (written to `page`) has an element `anchor`."""
+        body = self.bodies.get(path)
+        if body is not None:
+            if path not in self._body_ids:
+                self._body_ids[path] = element_ids(body)
+            if anchor in self._body_ids[path]:
+                return True
+        return anchor in self.ids(page)
 
 
 def broken_internal_links(
@@ -60,7 +75,7 @@ def broken_internal_links(
 def _check_share(
     staging: Path, site: SiteConfig, articles: list[Article], strict: bool, jobs: int, k: int
 ) -> list[tuple[int, list[Problem]]]:
-    pages = BuiltPages(staging)
+    pages = BuiltPages(staging, {a.path: a.body_html for a in articles})
     by_source = dict(_sources(articles, site))
     return [
         (n, _check_article(articles[n], site, by_source, pages, strict))
@@ -102,7 +117,7 @@ def _broken(
     if page is None:
         return f"no page at /{path}"
     anchor = unquote(parts.fragment)
-    if anchor and page.suffix == ".html" and anchor not in pages.ids(page):
+    if anchor and page.suffix == ".html" and not pages.has_id(path, page, anchor):
         return f"/{path} has no heading or element with id '{anchor}'"
     return ""
 
