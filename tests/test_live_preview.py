@@ -296,3 +296,22 @@ def test_random_article_edits_on_a_larger_site_match_fresh_builds(
         site.stop()
     # Both ways of planning again were taken: in place, and through MkDocs' build.
     assert set(kinds) == {"planned", "replanned"}, kinds
+
+
+def test_a_new_article_after_the_last_issue_leaves_the_archived_issue_pages_as_they_were(
+    live: LiveSite, example_project: Path
+) -> None:
+    # The first build converts the issue pages in another process and fills them in late:
+    # their fingerprints must be of their filled pages, or every later plan writes them again.
+    issues = sorted(live.site_dir.glob("newsletter/20*/index.html"))
+    assert len(issues) >= 2
+    before = {page: page.stat().st_mtime_ns for page in issues}
+    post(example_project, "2026-11-22-after-the-issue.md").write_text(
+        "---\ntitle: After the issue\ndate: 2026-11-22T10:00\nauthors: [amara]\n"
+        "categories: [Teams]\ntags: [a-tag-of-its-own]\ndescription: Just written.\n---\n\n"
+        "First paragraph.\n",
+        encoding="utf-8",
+    )
+    update = live.update()  # a tag page more: MkDocs' build, keeping what is unchanged
+    assert update.kind == "planned" and update.pages > 0
+    assert {page: page.stat().st_mtime_ns for page in issues} == before

@@ -59,13 +59,18 @@ def recording(
     processes when the press plugin flushes it, and their records completed afterwards."""
     prints: list[PagePrints] = []
     deferred: list[PageRecord] = []
+    # With a writer and no earlier build, nothing is kept and no page is rendered here: each
+    # page is fingerprinted once the build is over, when the pages whose conversion was
+    # deferred (generated_pages.py) have their HTML, as the next build will see them.
+    unprinted: list[tuple[PageRecord, Any, dict[str, Any]]] = []
+    print_later = earlier is None and writer is not None
 
     def recorded(page: Any, config: Any, doc_files: Any, nav: Any, *args: Any, **kw: Any) -> None:
         press = config.plugins["press"]
         if not prints:
             prints.append(PagePrints(press))
         shape = {"args": args[1:], **kw}  # after the Jinja environment
-        fingerprint = prints[0].of(page, nav, shape)
+        fingerprint = None if print_later else prints[0].of(page, nav, shape)
         entries = search_entries(config)
         src, dest = page.file.src_uri, _relative_dest(page, config)
         old = earlier.record(src) if earlier and entries is not None else None
@@ -91,9 +96,13 @@ def recording(
         built.pages.append(PageRecord(page, call, made, shows, fingerprint, dest))
         if later:
             deferred.append(built.pages[-1])
+        if print_later:
+            unprinted.append((built.pages[-1], nav, shape))
 
     with page_loop_calls(recorded):
         yield
+    for record, nav, shape in unprinted:
+        record.fingerprint = prints[0].of(record.page, nav, shape)
     if writer is not None:
         press = built.config.plugins["press"]
         for record, (entries, shows) in zip(deferred, writer.results, strict=True):

@@ -6,7 +6,9 @@ They are converted by the site's one Markdown parser. Under `press build --jobs 
 process converts the newsletter pages (the bulk of them, an email's worth of HTML each) while
 MkDocs reads the posts, and the pages take their HTML only when it is first needed, before
 the pages are written (`defer`, `finish`): MkDocs reads the other pages and writes the theme's
-own meanwhile, instead of waiting for the process. `press serve` remembers across its builds
+own meanwhile, instead of waiting for the process (so does the first build of `press serve`,
+which fingerprints its pages once they are filled: built_pages.py). `press serve` remembers
+across its builds
 (`remembers`): the issues by their articles and links, the conversions by their Markdown, so
 a new plan of the site converts and renders only what changed; a single build would only
 hold on to what it no longer needs.
@@ -85,7 +87,7 @@ class GeneratedPages:
             texts = [text for uri, text in newsletter.items() if uri.endswith(".md")]
             self.converting = Forked(partial(_convert_all, site.markdown, texts))
             # A plugin's `on_page_content` reads the HTML as each page is read: none may wait.
-            self.deferring = not self.remembers and not config.plugins.events["page_content"]
+            self.deferring = not config.plugins.events["page_content"]
         _add_listed(files, config, tag_pages(site, articles, options.now), TAGS_INDEX)
         _add_listed(files, config, subscribe_page(site), "")
         if options.email_preview:

@@ -153,7 +153,9 @@ class PressPlugin(BasePlugin):
         self.files = files
         nav = blog_navigation(nav, files, self.blog)
         writer = self.page_writer
-        if writer is not None and writer.jobs > 1 and not self.generated.remembers:
+        # A build that writes every page, with processes to spare: `press build --jobs`, the
+        # first build of `press serve` (its later builds write few pages, in one process).
+        if writer is not None and writer.jobs > 1 and self.build.jobs > 1:
             self.bodies.start(self.articles, files)  # files and URLs are final now
         return nav
 
