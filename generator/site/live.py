@@ -26,7 +26,8 @@ Each way the site is the same, byte for byte, as a fresh full build
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -42,6 +43,7 @@ from generator.content.loader import load_content, problems_together, reread_art
 from generator.content.problems import ContentError, display_path, errors_of
 from generator.content.related import RelatedReading
 from generator.feeds.build import build_feeds
+from generator.site.alongside import Alongside
 from generator.site.built_pages import (
     BuiltSite,
     keeping_site,
@@ -190,7 +192,11 @@ class LiveSite:
         plugin = press_plugin(config)
         if earlier is None:
             plugin.generated.forget()
-        plugin.options = replace(self.options, content=loaded, jobs=jobs)
+        site_config, articles = loaded
+        # The first build has processes to spare: the feeds and the archive meanwhile.
+        alongside = Alongside(site_config, articles, self.options.now) if jobs > 1 else None
+        archive = partial(alongside.archive, plugin.generated.issues) if alongside else None
+        plugin.options = replace(self.options, content=loaded, jobs=jobs, newsletter=archive)
         built = BuiltSite(config)
         kept = keeping_site(self.site_dir) if earlier else nullcontext(None)
         writer = None
@@ -198,15 +204,16 @@ class LiveSite:
             writer = PageWriter(self.writers, keep=partial(_shown_on, plugin))
             plugin.page_writer = writer
         try:
-            with recording(built, earlier, writer), kept as site:
+            with recording(built, earlier, writer), kept as site, _stopped(alongside):
                 mkdocs_build.build(config, serve_url=self.serve_url)
         except SystemExit as exc:
             raise RenderError(f"mkdocs build aborted ({exc})") from exc
         finally:
             plugin.page_writer = None
-        plugin.options = self.options  # the content is read again from here on
-        site_config, articles = loaded
-        feeds = build_feeds(site_config, articles, self.options.now)
+            plugin.options = self.options  # the content is read again from here on
+        feeds = (
+            alongside.feeds() if alongside else build_feeds(site_config, articles, self.options.now)
+        )
         _write_changed(self.site_dir, feeds)
         if site is not None:
             site.remove_unmade({r.dest for r in built.pages} | set(feeds))
@@ -375,6 +382,17 @@ def _reread(built: BuiltSite, changed: set[Path]) -> Saved | None:
         if errors:
             raise ContentError(errors)
     return Saved(fresh, gone, stay and not gone, everything)
+
+
+@contextmanager
+def _stopped(alongside: Alongside | None) -> Iterator[None]:
+    """A failed build does not wait for the process making the feeds and the archive."""
+    try:
+        yield
+    except BaseException:
+        if alongside is not None:
+            alongside.stop()
+        raise
 
 
 def _source(article: Article) -> Path:
