@@ -3,7 +3,9 @@ change no byte of any page."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,13 @@ from generator.site.build import build_all
 from generator.site.options import BuildOptions
 
 from conftest import NOW
+
+
+def links_from(targets: list[str], page: Any) -> tuple[str, ...]:
+    """Where a page's links to `targets` lead, as MkDocs writes them."""
+    from mkdocs.utils import get_relative_url
+
+    return tuple(get_relative_url(target, page.url) for target in targets)
 
 
 def files_of(site: Path) -> dict[str, bytes]:
@@ -42,8 +51,6 @@ def test_pages_share_a_navigation_key_only_where_every_link_from_them_is_the_sam
     """The key is worked out from the paths; the links it stands for are MkDocs' own."""
     from types import SimpleNamespace
 
-    from mkdocs.utils import get_relative_url
-
     from generator.site.fragments import frame_key
 
     targets = ["", "archive/2026/", "category/teams/", "newsletter/", "about.html", "a/b/c/"]
@@ -63,9 +70,7 @@ def test_pages_share_a_navigation_key_only_where_every_link_from_them_is_the_sam
         "newsletter/2026-11-07/",
     ]
     pages = [SimpleNamespace(url=url) for url in urls]
-
-    def links(page: SimpleNamespace) -> tuple[str, ...]:
-        return tuple(get_relative_url(target, page.url) for target in targets)
+    links = partial(links_from, targets)
 
     for page in pages:
         for other in pages:
@@ -75,8 +80,6 @@ def test_pages_share_a_navigation_key_only_where_every_link_from_them_is_the_sam
 
 def test_pages_share_a_shallow_key_only_where_their_links_to_the_root_and_assets_are_the_same():
     from types import SimpleNamespace
-
-    from mkdocs.utils import get_relative_url
 
     from generator.site.fragments import shallow_key
 
@@ -95,9 +98,7 @@ def test_pages_share_a_shallow_key_only_where_their_links_to_the_root_and_assets
         "assets/stylesheets/",
     ]
     pages = [SimpleNamespace(url=url) for url in urls]
-
-    def links(page: SimpleNamespace) -> tuple[str, ...]:
-        return tuple(get_relative_url(target, page.url) for target in targets)
+    links = partial(links_from, targets)
 
     for page in pages:
         for other in pages:

@@ -156,3 +156,20 @@ def test_a_taken_port_is_reported_at_once_without_a_traceback(project: Path) -> 
     assert result.returncode == 1
     assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_port_is_held_from_the_start_until_the_server_listens() -> None:
+    # press serve checks its port at once and holds it through the first build: another
+    # program given a free port meanwhile (a test's SMTP server, say) cannot take it.
+    from generator.site.mkdocs_adapter import _reserve_port
+
+    port = free_port()
+    reserved = _reserve_port("127.0.0.1", port)
+    try:
+        with socket.socket() as other, pytest.raises(OSError):
+            other.bind(("127.0.0.1", port))
+    finally:
+        reserved.close()
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", port))  # as the live-reload server binds, once released

@@ -79,7 +79,9 @@ def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
     from generator.site.live import WATCHED, LiveSite
     from generator.site.watching import changes_observer
 
-    _check_port(host, port)  # at once, not after a first build that can take a while
+    # Checked at once, not after a first build that can take a while, and held meanwhile:
+    # another program given a free port in those seconds could take this one.
+    reserved = _reserve_port(host, port)
     site_dir = Path(tempfile.mkdtemp(prefix="press-serve-"))
     live = LiveSite(root, options, site_dir, f"http://{host}:{port}/")
     try:
@@ -102,6 +104,7 @@ def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
         server.build_delay = 0.05
         for path in watched:
             server.watch(str(path))
+        reserved.close()  # the server binds it now
         try:
             server.serve()
         except KeyboardInterrupt:
@@ -109,18 +112,25 @@ def serve_site(root: Path, options: BuildOptions, host: str, port: int) -> None:
         finally:
             server.shutdown()
     finally:
+        reserved.close()
         live.stop()
         shutil.rmtree(site_dir, ignore_errors=True)
 
 
-def _check_port(host: str, port: int) -> None:
-    """Raises OSError when the server could not listen there (it binds the same way)."""
+def _reserve_port(host: str, port: int) -> Any:
+    """A socket bound where the server will listen (it binds the same way); OSError when it
+    could not."""
     import socket
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    try:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
+    except OSError:
+        probe.close()
+        raise
+    return probe
 
 
 def _update_reporting(live: Any) -> None:
